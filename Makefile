@@ -1,0 +1,57 @@
+# kvcompute.libvirt: one entry point for developers and CI (.ci/run runs `make test`).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+VENV        := .venv
+PYTEST      := $(VENV)/bin/pytest
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+
+# pytest on a directory that has no tests yet is a no-op, not exit 5.
+define run_pytest
+	@if find $(1) -name 'test_*.py' 2>/dev/null | grep -q .; then \
+	  $(PYTEST) $(1) $(PYTEST_ARGS); \
+	else \
+	  echo "$(1): no tests yet, skipped"; \
+	fi
+endef
+
+.PHONY: help venv testbed test unit integration sanity lint demo clean
+
+help:
+	@echo "make testbed      install packages, .venv, collection link; start libvirtd (scripts/testbed.sh)"
+	@echo "make test         testbed, then unit, integration, sanity, lint; fails if any fails"
+	@echo "make unit | integration | sanity | lint    one suite (PYTEST_ARGS='-k x -x' for pytest)"
+	@echo "make demo         testbed, then playbooks/demo.yml on localhost"
+	@echo "make clean        remove .venv, .cache, tests/output"
+
+venv testbed:
+	bash scripts/testbed.sh
+
+# Runs every suite even after a failure, then lists the failed ones and exits non-zero.
+test: testbed
+	@failed=""; \
+	for suite in unit integration sanity lint; do \
+	  echo "=== $$suite"; start=$$SECONDS; \
+	  if $(MAKE) --no-print-directory $$suite; then res=ok; else res=FAILED; failed="$$failed $$suite"; fi; \
+	  echo "=== $$suite: $$res ($$(( SECONDS - start ))s)"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
+	echo "make test: all passed"
+
+unit:
+	$(call run_pytest,tests/unit)
+
+integration:
+	$(call run_pytest,tests/integration)
+
+sanity:
+	bash scripts/sanity.sh
+
+lint:
+	bash scripts/lint.sh
+
+demo: testbed
+	$(VENV)/bin/ansible-playbook -i localhost, -c local playbooks/demo.yml
+
+clean:
+	rm -rf $(VENV) .cache tests/output .hypothesis .ansible

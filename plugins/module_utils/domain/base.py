@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: kvcompute.libvirt contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""<domain type>, name, <os><type machine>, <features> and lifecycle actions."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import attr, etree, sub, text
+
+
+def render(spec, plan):
+    root = etree.Element("domain", type=spec.domain_type)
+    sub(root, "name", spec.name)
+    if plan.uuid:
+        sub(root, "uuid", plan.uuid)
+    os_el = sub(root, "os")
+    sub(os_el, "type", "hvm", arch=plan.arch, machine=spec.machine)
+    features = sub(root, "features")
+    sub(features, "acpi")
+    sub(features, "apic")
+    if spec.firmware.secure_boot:
+        sub(features, "smm", state="on")
+    # libvirt's defaults, written out so that parse-back never sees them as drift.
+    sub(root, "on_poweroff", "destroy")
+    sub(root, "on_reboot", "restart")
+    sub(root, "on_crash", "destroy")
+    return root
+
+
+def parse(root, out):
+    out["name"] = text(root, "name")
+    out["domain_type"] = root.get("type")
+    out["machine"] = attr(root, "os/type", "machine")
