@@ -9,7 +9,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 # pytest on a directory that has no tests yet is a no-op, not exit 5.
 define run_pytest
 	@if find $(1) -name 'test_*.py' 2>/dev/null | grep -q .; then \
-	  $(PYTEST) $(1) $(PYTEST_ARGS); \
+	  $(PYTEST) $(1) --junitxml=tests/output/junit-$(notdir $(1)).xml $(PYTEST_ARGS); \
 	else \
 	  echo "$(1): no tests yet, skipped"; \
 	fi
@@ -29,14 +29,16 @@ venv testbed:
 
 # Runs every suite even after a failure, then lists the failed ones and exits non-zero.
 test: testbed
-	@failed=""; \
+	@mkdir -p tests/output; rm -f tests/output/junit-*.xml tests/output/summary.txt; failed=""; passed=""; \
 	for suite in unit integration sanity lint; do \
 	  echo "=== $$suite"; start=$$SECONDS; \
-	  if $(MAKE) --no-print-directory $$suite; then res=ok; else res=FAILED; failed="$$failed $$suite"; fi; \
+	  if $(MAKE) --no-print-directory $$suite; then res=ok; passed="$$passed $$suite"; else res=FAILED; failed="$$failed $$suite"; fi; \
 	  echo "=== $$suite: $$res ($$(( SECONDS - start ))s)"; \
 	done; \
-	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
-	echo "make test: all passed"
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; else echo "make test: all passed"; fi; \
+	$(VENV)/bin/python scripts/test_summary.py --passed "$$passed" --failed "$$failed" tests/output/junit-*.xml \
+	  | tee tests/output/summary.txt; \
+	[ -z "$$failed" ]
 
 unit:
 	$(call run_pytest,tests/unit)

@@ -18,8 +18,8 @@ description:
     with their CPUs and memory), hugepages per size and NUMA node (total and free),
     whether KVM is usable, the libvirt and QEMU versions, the CPU modes and models and
     the firmware the host offers, and whether an IOMMU is enabled.
-  - These facts are the input of placement (M(kvcompute.libvirt.kv_place)) and of the
-    host-aware checks made by M(kvcompute.libvirt.kv_vm).
+  - These are the facts behind the host-aware checks M(kvcompute.libvirt.kv_vm) makes, and the input
+    of placement across an inventory.
   - Changes nothing on the host.
 author:
   - kvcompute.libvirt contributors (!UNKNOWN)
@@ -202,34 +202,21 @@ host:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.kvcompute.libvirt.plugins.module_utils import virt
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import facts, topology
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.module import check_libraries, connected
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import facts
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.hostfs import HostFS
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            uri=dict(type="str", default=virt.DEFAULT_URI),
+            uri=dict(type="str", default="qemu:///system"),
             root=dict(type="path", default="/"),
         ),
         supports_check_mode=True,
     )
-    if not virt.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=virt.LIBVIRT_IMPORT_ERROR)
-    if not topology.HAS_LXML:
-        module.fail_json(msg=missing_required_lib("lxml"), exception=topology.LXML_IMPORT_ERROR)
-
-    try:
-        conn = virt.Connection(module.params["uri"])
-    except virt.VirtError as err:
-        module.fail_json(msg=str(err))
-    try:
-        host = facts.gather(conn, HostFS(module.params["root"]))
-    except virt.VirtError as err:
-        module.fail_json(msg=str(err))
-    finally:
-        conn.close()
+    check_libraries(module, missing_required_lib, names=("libvirt-python", "lxml"))
+    host = connected(module, lambda conn: facts.gather(conn, HostFS(module.params["root"])))
     module.exit_json(changed=False, host=host)
 
 

@@ -96,9 +96,8 @@ vms:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.kvcompute.libvirt.plugins.module_utils import virt
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.info import describe
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.module import check_libraries
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.module import check_libraries, connected
 
 
 def main():
@@ -107,17 +106,12 @@ def main():
         supports_check_mode=True,
     )
     check_libraries(module, missing_required_lib)
-    try:
-        conn = virt.Connection(module.params["uri"])
-    except virt.VirtError as err:
-        module.fail_json(msg=str(err))
-    try:
+
+    def report(conn):
         names = [module.params["name"]] if module.params["name"] else conn.list_domain_names()
-        vms = [describe(conn, name) for name in names if conn.lookup(name) is not None]
-    except virt.VirtError as err:
-        module.fail_json(msg=str(err))
-    finally:
-        conn.close()
+        return [describe(conn, name) for name in names if conn.lookup(name) is not None]
+
+    vms = connected(module, report)
     module.exit_json(changed=False, vms=vms)
 
 

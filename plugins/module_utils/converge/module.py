@@ -10,22 +10,36 @@ __metaclass__ = type
 from ansible_collections.kvcompute.libvirt.plugins.module_utils import virt
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import vm
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.host_view import HostView
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import xml as domain_xml
+from ansible_collections.kvcompute.libvirt.plugins.module_utils import libvirt_xml
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.hostfs import HostFS
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import quantity
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors import SpecError
 
 LIBRARIES = (
     ("libvirt-python", virt.HAS_LIBVIRT, virt.LIBVIRT_IMPORT_ERROR),
-    ("lxml", domain_xml.HAS_LXML, domain_xml.LXML_IMPORT_ERROR),
+    ("lxml", libvirt_xml.HAS_LXML, libvirt_xml.LXML_IMPORT_ERROR),
     ("bitmath", quantity.HAS_BITMATH, quantity.BITMATH_IMPORT_ERROR),
 )
 
 
-def check_libraries(module, missing_required_lib):
+def check_libraries(module, missing_required_lib, names=("libvirt-python", "lxml", "bitmath")):
     for name, present, error in LIBRARIES:
-        if not present:
+        if name in names and not present:
             module.fail_json(msg=missing_required_lib(name), exception=error)
+
+
+def connected(module, work):
+    """work(conn) on a connection to module.params['uri']; a libvirt failure fails the task with its message."""
+    try:
+        conn = virt.Connection(module.params["uri"])
+    except virt.VirtError as err:
+        module.fail_json(msg=str(err))
+    try:
+        return work(conn)
+    except virt.VirtError as err:
+        module.fail_json(msg=str(err))
+    finally:
+        conn.close()
 
 
 def read_requests(params):
@@ -50,40 +64,18 @@ def read_requests(params):
     return requests
 
 
+def fail_spec(module, err):
+    """Fail before any change, naming every bad field (also as data for AWX surveys and callers)."""
+    module.fail_json(msg=str(err), errors=[{"field": f, "message": m} for f, m in err.problems])
+
+
 def run_vms(module, missing_required_lib):
     check_libraries(module, missing_required_lib)
     try:
         requests = read_requests(module.params)
     except SpecError as err:
-        module.fail_json(msg=str(err), errors=[{"field": f, "message": m} for f, m in err.problems])
-    try:
-        conn = virt.Connection(module.params["uri"])
-    except virt.VirtError as err:
-        module.fail_json(msg=str(err))
-    try:
-        host = HostView(conn, HostFS("/"))
-        prepared, problems = [], []
-        for i, request in enumerate(requests):
-            try:
-                prepared.append(vm.prepare(conn, host, request))
-            except SpecError as err:
-                prefix = "" if module.params.get("vms") is None else "vms[%d]." % i
-                problems.extend((prefix + f, msg) for f, msg in err.problems)
-        if problems:
-            err = SpecError(problems)
-            module.fail_json(msg=str(err), errors=[{"field": f, "message": m} for f, m in err.problems])
-        results = []
-        for item in prepared:
-            if not module.check_mode and (item.actions or item.live):
-                try:
-                    item.done = vm.apply(conn, item, module.run_command)
-                except virt.VirtError as err:
-                    module.fail_json(msg="%s: %s" % (item.request.name, err), vms=results)
-            results.append(vm.result(item))
-    except virt.VirtError as err:
-        module.fail_json(msg=str(err))
-    finally:
-        conn.close()
+        fail_spec(module, err)
+    results = connected(module, lambda conn: _converge(module, conn, requests))
     changed = any(r["changed"] for r in results)
     diffs = [r.pop("diff") for r in results]
     if module.params.get("vms") is None:
@@ -91,3 +83,25 @@ def run_vms(module, missing_required_lib):
     else:
         out = dict(changed=changed, vms=results, diff=diffs)
     module.exit_json(**out)
+
+
+def _converge(module, conn, requests):
+    host = HostView(conn, HostFS("/"))
+    prepared, problems = [], []
+    for i, request in enumerate(requests):
+        try:
+            prepared.append(vm.prepare(conn, host, request))
+        except SpecError as err:
+            prefix = "" if module.params.get("vms") is None else "vms[%d]." % i
+            problems.extend((prefix + f, msg) for f, msg in err.problems)
+    if problems:
+        fail_spec(module, SpecError(problems))
+    results = []
+    for item in prepared:
+        if not module.check_mode and (item.actions or item.live):
+            try:
+                item.done = vm.apply(conn, item, module.run_command)
+            except virt.VirtError as err:
+                module.fail_json(msg="%s: %s" % (item.request.name, err), vms=results)
+        results.append(vm.result(item))
+    return results

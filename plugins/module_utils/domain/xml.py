@@ -7,17 +7,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import traceback
-
-try:
-    from lxml import etree
-
-    HAS_LXML = True
-    LXML_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - reported by the modules
-    etree = None
-    HAS_LXML = False
-    LXML_IMPORT_ERROR = traceback.format_exc()
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.libvirt_xml import (  # noqa: F401 pylint: disable=unused-import
+    HAS_LXML,
+    LXML_IMPORT_ERROR,
+    etree,
+    parse,
+    scaled_bytes,
+)
 
 # Our namespace inside <metadata>: how allocations and declared values survive in libvirt itself.
 KV_NS = "https://kvcompute.dev/xmlns/libvirt/1"
@@ -33,11 +29,6 @@ def sub(parent, tag, text=None, **attrs):
     if text is not None:
         el.text = str(text)
     return el
-
-
-def parse(xml_text):
-    parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
-    return etree.fromstring(xml_text.encode("utf-8") if isinstance(xml_text, str) else xml_text, parser)
 
 
 def tostring(root):
@@ -81,7 +72,4 @@ def to_bytes(el):
     """Bytes of a libvirt size element honouring its unit attribute (default KiB)."""
     if el is None or el.text is None:
         return None
-    unit = (el.get("unit") or "KiB").lower()
-    factors = {"b": 1, "bytes": 1, "k": 1024, "kib": 1024, "kb": 1000, "m": 2 ** 20, "mib": 2 ** 20,
-               "mb": 10 ** 6, "g": 2 ** 30, "gib": 2 ** 30, "gb": 10 ** 9, "t": 2 ** 40, "tib": 2 ** 40}
-    return int(el.text.strip()) * factors.get(unit, 1024)
+    return scaled_bytes(el.text.strip(), el.get("unit"))

@@ -14,16 +14,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import difflib
-import traceback
 
-try:
-    from lxml import etree
-
-    HAS_LXML = True
-    LXML_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - reported by the modules
-    HAS_LXML = False
-    LXML_IMPORT_ERROR = traceback.format_exc()
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.libvirt_xml import (  # noqa: F401 pylint: disable=unused-import
+    HAS_LXML,
+    LXML_IMPORT_ERROR,
+    etree,
+    parse,
+)
 
 # cpu.model values that name a libvirt <cpu mode>, not a named model (KubeVirt's spelling).
 MODE_MODELS = ("host-passthrough", "host-model", "maximum")
@@ -40,9 +37,7 @@ def _supported(el):
 
 
 def parse_domain_capabilities(xml):
-    if isinstance(xml, str):
-        xml = xml.encode("utf-8")
-    root = etree.fromstring(xml)
+    root = parse(xml)
 
     vcpu = root.find("vcpu")
     modes = {}

@@ -15,29 +15,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-import traceback
 
-try:
-    from lxml import etree
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.libvirt_xml import (  # noqa: F401 pylint: disable=unused-import
+    HAS_LXML,
+    LXML_IMPORT_ERROR,
+    etree,
+    parse,
+    scaled_bytes,
+)
 
-    HAS_LXML = True
-    LXML_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - reported by the modules
-    HAS_LXML = False
-    LXML_IMPORT_ERROR = traceback.format_exc()
-
-_UNIT_BYTES = {
-    "b": 1, "bytes": 1,
-    "k": 1024, "kib": 1024, "kb": 1000,
-    "m": 1024 ** 2, "mib": 1024 ** 2, "mb": 1000 ** 2,
-    "g": 1024 ** 3, "gib": 1024 ** 3, "gb": 1000 ** 3,
-    "t": 1024 ** 4, "tib": 1024 ** 4, "tb": 1000 ** 4,
-}
-
-
-def to_bytes(value, unit="KiB"):
-    """libvirt scaled integer -> bytes (libvirt's default unit for memory is KiB)."""
-    return int(value) * _UNIT_BYTES[(unit or "KiB").lower()]
+to_bytes = scaled_bytes
 
 
 def page_size_kib(size, unit="KiB"):
@@ -69,9 +56,7 @@ def _int_attr(el, name):
 
 
 def _root(xml):
-    if isinstance(xml, str):
-        xml = xml.encode("utf-8")
-    return etree.fromstring(xml)
+    return parse(xml)
 
 
 def parse_capabilities(xml):

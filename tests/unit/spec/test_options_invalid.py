@@ -148,6 +148,7 @@ INVALID_OPTIONS = [
     (vm(disks=[disk(bus="ide")]), "disks[0].bus"),
     (vm(disks=[{"name": "cd", "device": "cdrom", "bus": "virtio"}]), "disks[0].bus"),
     (vm(disks=[{"name": "cd", "device": "cdrom", "size": "1Gi"}]), "disks[0].size"),
+    (vm(disks=[{"name": "ro", "path": "/img", "bus": "sata", "readonly": True}]), "disks[0].readonly"),
     (vm(disks=[disk(size="10GB")]), "disks[0].size"),
     (vm(disks=[disk(size="512Ki")]), "disks[0].size"),
     (vm(disks=[disk(format="vmdk")]), "disks[0].format"),

@@ -108,7 +108,8 @@ def disks(draw, vm_name="vm"):
             if draw(st.booleans()):
                 d["size"] = draw(st.sampled_from(["1Gi", "10Gi", "512Mi", str(3 * 2 ** 30), "20G"]))
             if draw(st.booleans()):
-                d["readonly"] = draw(st.booleans())
+                # libvirt refuses read-only sata disks (options.py says so).
+                d["readonly"] = draw(st.booleans()) and bus != "sata"
         if bus is not None:
             d["bus"] = bus
         if draw(st.booleans()):
