@@ -206,15 +206,6 @@ class Connection:
         return current
 
     # --- live tuning --------------------------------------------------
-    def live_tuning(self, name):
-        """(scheduler parameters, memory parameters) of the running domain."""
-        dom = self.lookup(name)
-        try:
-            return (dom.schedulerParametersFlags(libvirt.VIR_DOMAIN_AFFECT_LIVE),
-                    dom.memoryParameters(libvirt.VIR_DOMAIN_AFFECT_LIVE))
-        except libvirt.libvirtError as err:
-            raise _wrap("cannot read the live tuning of %s" % name, err)
-
     def set_scheduler(self, name, params, live=True, config=False):
         flags = _impact(live, config)
         try:
@@ -228,6 +219,26 @@ class Connection:
             self.lookup(name).setMemoryParameters(params, flags)
         except libvirt.libvirtError as err:
             raise _wrap("cannot apply memory tuning %s to %s" % (params, name), err)
+
+    def set_vcpus(self, name, count, live=True, config=False):
+        """Set the vCPU count; False when libvirt stopped waiting for the guest to release vCPUs.
+
+        Under TCG a guest takes longer than libvirt's 5 s to eject a vCPU; the
+        unplug still completes and libvirt updates the domain when it does.
+        """
+        try:
+            self.lookup(name).setVcpusFlags(count, _impact(live, config))
+        except libvirt.libvirtError as err:
+            if err.get_error_code() == libvirt.VIR_ERR_OPERATION_TIMEOUT:
+                return False
+            raise _wrap("cannot set %s to %d vCPUs (does the guest support CPU hot-unplug?)" % (name, count), err)
+        return True
+
+    def update_device(self, name, device_xml, live=True, config=False):
+        try:
+            self.lookup(name).updateDeviceFlags(device_xml, _impact(live, config))
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot update a device of %s" % name, err)
 
     # --- storage ------------------------------------------------------
     def pool_volume_path(self, pool, volume):

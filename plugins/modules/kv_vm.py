@@ -17,7 +17,8 @@ description:
     starts, stops and removes the libvirt domains to match.
   - Idempotent. A re-run with the same options changes nothing. Check mode reports exactly the changes
     and actions a real run would make, and C(--diff) shows the spec before and after, never libvirt's defaults.
-  - A change to a running VM is applied live where libvirt can (CPU and memory tuning), and otherwise
+  - A change to a running VM is applied live where libvirt can (vCPUs by sockets, memory through virtio-mem,
+    CPU and memory tuning), and otherwise
     written to the domain's definition and reported in RV(restart_required_fields), like KubeVirt's
     RestartRequired condition.
   - Every option is validated before anything on the host changes; an error names the field and what is allowed.
@@ -105,9 +106,17 @@ options:
     type: dict
     suboptions:
       sockets:
-        description: Sockets.
+        description:
+          - Sockets. On a running VM a change is applied live, up and down (CPU hotplug by sockets, as KubeVirt does),
+            up to O(cpu.max_sockets); removing vCPUs needs a guest that supports CPU hot-unplug.
         type: int
         default: 1
+      max_sockets:
+        description:
+          - The most sockets the VM can be given while running. Default 4 × O(cpu.sockets) (KubeVirt's
+            maxHotplugRatio), capped by the host; an existing VM keeps the maximum it was defined with.
+          - A change is restart-required.
+        type: int
       cores:
         description: Cores per socket.
         type: int
@@ -141,9 +150,20 @@ options:
     type: dict
     suboptions:
       guest:
-        description: Memory the guest sees, as a Kubernetes quantity (V(512Mi), V(2Gi), V(1G)); whole MiB.
+        description:
+          - Memory the guest sees, as a Kubernetes quantity (V(512Mi), V(2Gi), V(1G)); whole MiB.
+          - On a running VM a change is applied live through virtio-mem (KubeVirt's memory hotplug) and kv_vm waits
+            until the guest has plugged it; it cannot go below the memory the VM booted with, nor above
+            O(memory.max_guest).
         type: str
         default: 512Mi
+      max_guest:
+        description:
+          - The most memory the VM can be given while running; the part above the boot memory is a virtio-mem device.
+            Default 4 × O(memory.guest), rounded to 2Mi; an existing VM keeps the maximum it was defined with.
+            Set it equal to O(memory.guest) for a VM without memory hotplug.
+          - A change is restart-required.
+        type: str
   resources:
     description:
       - KubeVirt's resources. C(requests.cpu) becomes C(<cputune><shares>) (Kubernetes' 1024 shares per CPU),

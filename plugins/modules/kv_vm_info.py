@@ -85,6 +85,13 @@ vms:
     memory:
       description: Guest memory as a Kubernetes quantity.
       type: str
+    status:
+      description:
+        - What a running VM has now (KubeVirt's C(currentCPUTopology) and C(status.memory)) - C(cpu) with
+          C(sockets), C(cores), C(threads); C(memory) with C(guest_at_boot), C(guest_requested) and C(guest_current)
+          (the virtio-mem request and what the guest has plugged).
+      type: dict
+      returned: for a running VM
     restart_required:
       description: A running VM whose definition has restart-only changes it has not booted with yet.
       type: bool

@@ -15,17 +15,15 @@ __metaclass__ = type
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import lifecycle, storage
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import lifecycle, live, storage
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.probe import probe
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import disks, firmware, interfaces, metadata
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import resources
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import cpu, disks, firmware, interfaces, memory, metadata
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.merge import merge
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.parse import parse_options as parse_domain
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.render import render_tree
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import attr, etree, parse, text, tostring
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.plan.hardware import Existing, machine_family, resolve
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.reconcile.classify import classify
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.reconcile.diff import differences
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors import SpecError
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.export import to_options
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.fields import Fields
@@ -55,7 +53,7 @@ class Prepared:
     observed: Optional[dict] = None
     changes: List[dict] = field(default_factory=list)
     pending: List[str] = field(default_factory=list)
-    live: Optional[dict] = None  # resources to apply to the running domain
+    live: List[str] = field(default_factory=list)  # live groups to apply to the running domain (live.GROUPS)
     actions: List[str] = field(default_factory=list)
     done: List[str] = field(default_factory=list)  # what apply did (the forced stop shows up here)
 
@@ -80,13 +78,25 @@ def read_request(data, defaults):
     return Request(spec.name, state, shutdown_timeout, wait_timeout, spec)
 
 
-def _existing(root):
+def _existing(root, live_root):
     if root is None:
         return Existing()
     loader, nvram = firmware.parse_loader(root)
-    return Existing(uuid=text(root, "uuid"), machine=attr(root, "os/type", "machine"), loader=loader, nvram=nvram,
-                    secure_boot=attr(root, "os/loader", "secure") == "yes",
-                    targets=disks.parse_targets(root), macs=interfaces.parse_macs(root))
+    found = Existing(uuid=text(root, "uuid"), machine=attr(root, "os/type", "machine"), loader=loader, nvram=nvram,
+                     secure_boot=attr(root, "os/loader", "secure") == "yes",
+                     targets=disks.parse_targets(root), macs=interfaces.parse_macs(root))
+    declared = {}
+    cpu.parse(root, declared)
+    memory.parse(root, declared)
+    found.max_sockets, found.max_guest = declared["cpu"]["max_sockets"], declared.get("memory", {}).get("max_guest")
+    if live_root is not None:
+        booted = {}
+        cpu.parse(live_root, booted)
+        memory.parse(live_root, booted)
+        found.running, found.boot_memory = True, memory.boot_memory(live_root)
+        found.live_max_sockets = booted["cpu"]["max_sockets"]
+        found.live_max_guest = booted.get("memory", {}).get("max_guest")
+    return found
 
 
 def canonical(options):
@@ -107,7 +117,11 @@ def prepare(conn, host, request):
         return prepared
     inactive = conn.domain_xml(name, inactive=True)
     old_root = parse(inactive) if inactive else None
-    spec, plan = resolve(request.spec, host.as_plan_input(), probe(conn, host.fs, request.spec), _existing(old_root),
+    running = prepared.current in lifecycle.UP or prepared.current == "paused"
+    live_xml = conn.domain_xml(name) if running else None
+    live_root = parse(live_xml) if running else None
+    spec, plan = resolve(request.spec, host.as_plan_input(), probe(conn, host.fs, request.spec),
+                         _existing(old_root, live_root),
                          pick_firmware=host.pick_firmware, check_cpu_model=host.check_cpu_model)
     _check_cpu_with_libvirt(conn, spec)
     root = render_tree(spec, plan)
@@ -116,12 +130,10 @@ def prepare(conn, host, request):
         merge(root, old_root, keep_addresses=machine_family(old_machine) == machine_family(spec.machine))
     prepared.spec, prepared.plan, prepared.xml = spec, plan, tostring(root)
     prepared.desired = to_options(spec)
-    running = prepared.current in lifecycle.UP or prepared.current == "paused"
     if old_root is not None:
         prepared.observed = canonical(parse_domain(inactive))
     booted = None
     if running:
-        live_root = parse(conn.domain_xml(name))
         booted = metadata.read(live_root)
         booted = canonical(booted) if booted else None
     prepared.changes, prepared.pending = classify(prepared.desired, prepared.observed, running, booted)
@@ -131,7 +143,11 @@ def prepare(conn, host, request):
                                     "after": "create %s (%s %s)" % (where, create["format"], create["size"]),
                                     "apply": "create"})
     if running:
-        _live_drift(conn, prepared)
+        drift = live.live_differences(live_root, spec, plan)
+        prepared.live = live.groups(f for f, _b, _a in drift)
+        known = live.groups(c["field"] for c in prepared.changes)  # already listed from the definition
+        prepared.changes.extend({"field": f, "before": b, "after": a, "apply": "live"}
+                                for f, b, a in drift if f not in known)
     planned = lifecycle.predict(prepared.current, request.state)
     if old_root is None:
         prepared.actions.append("define")
@@ -161,20 +177,6 @@ def _check_cpu_with_libvirt(conn, spec):
         raise SpecError([(fld, "libvirt does not know it: %s" % message)])
 
 
-def _live_drift(conn, prepared):
-    """Resources differ between the running domain and the desired spec: apply them live."""
-    sched, mem = conn.live_tuning(prepared.request.name)
-    live = canonical(dict(resources.parse_live(sched, mem), name=prepared.request.name)).get("resources", {})
-    want = prepared.desired.get("resources", {})
-    diffs = list(differences(live, want, "resources"))
-    if diffs:
-        prepared.live = want
-        known = set(c["field"] for c in prepared.changes)
-        for fld, before, after in diffs:
-            if fld not in known:
-                prepared.changes.append({"field": fld, "before": before, "after": after, "apply": "live"})
-
-
 def apply(conn, prepared, run_command):
     """Carry out what prepare decided; return the actions done."""
     request, name, done = prepared.request, prepared.request.name, []
@@ -192,10 +194,7 @@ def apply(conn, prepared, run_command):
         storage.create(conn, create, run_command)
         done.append("created disk %s" % create["name"])
     if prepared.live:
-        spec = prepared.spec
-        conn.set_scheduler(name, resources.scheduler_params(spec.resources), live=True)
-        conn.set_memory_parameters(name, resources.memory_params(spec.resources), live=True)
-        done.append("applied resources live")
+        live.apply(conn, name, prepared.spec, prepared.plan, prepared.live, request.wait_timeout, done)
     if "stop" in prepared.actions:
         lifecycle.stop(conn, name, request.shutdown_timeout, request.wait_timeout, done)
     if "start" in prepared.actions:

@@ -41,7 +41,9 @@ def parse(root, out):
     if serial is None:
         out["serial"] = {"type": "none"}
     else:
-        out["serial"] = {"type": serial.get("type"), "path": attr(serial, "source", "path")}
+        kind = serial.get("type")
+        # A running pty serial shows its /dev/pts path: not part of the spec.
+        out["serial"] = {"type": kind, "path": attr(serial, "source", "path") if kind == "file" else None}
     out["rng"] = root.find("devices/rng") is not None
     wd = root.find("devices/watchdog")
     if wd is not None:

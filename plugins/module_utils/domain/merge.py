@@ -17,9 +17,10 @@ import copy
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.metadata import TAG as KV_TAG
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import alias_of, attr
 
-MANAGED_TOP = ("name", "uuid", "metadata", "memory", "currentMemory", "vcpu", "cpu", "os", "features",
+MANAGED_TOP = ("name", "uuid", "metadata", "maxMemory", "memory", "currentMemory", "vcpu", "vcpus", "cpu", "os", "features",
                "cputune", "memtune", "on_poweroff", "on_reboot", "on_crash", "devices")
-MANAGED_DEVICES = ("disk", "interface", "graphics", "video", "serial", "console", "rng", "watchdog", "emulator")
+MANAGED_DEVICES = ("disk", "interface", "graphics", "video", "serial", "console", "rng", "watchdog", "emulator",
+                   "memory")
 
 
 def merge(new, old, keep_addresses=True):

@@ -26,13 +26,14 @@ def render_tree(spec, plan):
     root = base.render(spec, plan)
     metadata.render(root, to_options(spec))
     firmware.render(root, spec, plan)
-    memory.render(root, spec, plan)
     cpu.render(root, spec, plan)
+    memory.render(root, spec, plan)
     resources.render(root, spec, plan)
     devs = sub(root, "devices")
     disks.render(devs, spec, plan)
     interfaces.render(devs, spec, plan)
     devices.render(devs, spec, plan)
+    memory.render_device(devs, spec, plan)
     return root
 
 

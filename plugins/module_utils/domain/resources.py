@@ -34,6 +34,23 @@ def scheduler_params(res):
     return params
 
 
+def live_params(root):
+    """The tuning a running domain has, from its live XML, in scheduler_params/memory_params terms."""
+    unlimited = 9007199254740991
+    share = to_int(text(root, "cputune/shares"))
+    quota_us = to_int(text(root, "cputune/quota"))
+    soft, hard = to_bytes(root.find("memtune/soft_limit")), to_bytes(root.find("memtune/hard_limit"))
+    return {"cpu_shares": share or 1024, "vcpu_quota": quota_us if quota_us and quota_us > 0 else -1,
+            "soft_limit": soft // 1024 if soft else unlimited, "hard_limit": hard // 1024 if hard else unlimited}
+
+
+def wanted_params(res):
+    params = scheduler_params(res)
+    params.update(memory_params(res))
+    params.pop("vcpu_period")
+    return params
+
+
 def memory_params(res):
     unlimited = 9007199254740991  # VIR_DOMAIN_MEMORY_PARAM_UNLIMITED, in KiB
     return {"soft_limit": kib(res.requests_memory) if res.requests_memory else unlimited,
@@ -72,19 +89,3 @@ def parse(root, out):
         limits["memory"] = hard
     out["resources"] = {"requests": requests, "limits": limits}
 
-
-def parse_live(sched, mem):
-    """The live values libvirt reports (getSchedulerParameters / memoryParameters) as options."""
-    out = {}
-    parse_params = {"requests": {}, "limits": {}}
-    if sched.get("cpu_shares") not in (None, 1024, 0):
-        parse_params["requests"]["cpu"] = "%dm" % int(round(sched["cpu_shares"] * 1000 / 1024.0))
-    if sched.get("vcpu_quota", -1) > 0:
-        parse_params["limits"]["cpu"] = "%dm" % (sched["vcpu_quota"] * 1000 // (sched.get("vcpu_period") or PERIOD))
-    unlimited = 9007199254740991
-    if mem.get("soft_limit") not in (None, unlimited):
-        parse_params["requests"]["memory"] = mem["soft_limit"] * 1024
-    if mem.get("hard_limit") not in (None, unlimited):
-        parse_params["limits"]["memory"] = mem["hard_limit"] * 1024
-    out["resources"] = parse_params
-    return out

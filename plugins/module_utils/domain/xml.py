@@ -68,8 +68,11 @@ def kib(count):
     return count // 1024
 
 
-def to_bytes(el):
-    """Bytes of a libvirt size element honouring its unit attribute (default KiB)."""
-    if el is None or el.text is None:
+def to_bytes(el, attr_name=None):
+    """Bytes of a libvirt size element (or of its attribute attr_name), honouring its unit (default KiB)."""
+    if el is None:
         return None
-    return scaled_bytes(el.text.strip(), el.get("unit"))
+    value = el.text if attr_name is None else el.get(attr_name)
+    if value is None:
+        return None
+    return scaled_bytes(value.strip(), el.get("unit"))

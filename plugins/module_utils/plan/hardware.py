@@ -33,6 +33,8 @@ class HardwarePlan:
     nvram: Optional[str] = None
     targets: Dict[str, str] = field(default_factory=dict)
     creates: List[dict] = field(default_factory=list)  # images to create before define
+    boot_memory: int = 0  # RAM the VM boots with; a virtio-mem device adds the rest up to max_guest
+    requested: int = 0  # what the virtio-mem device is asked to plug
 
 
 @dataclass
@@ -46,6 +48,13 @@ class Existing:
     secure_boot: bool = False
     targets: Dict[str, str] = field(default_factory=dict)
     macs: Dict[str, str] = field(default_factory=dict)
+    max_sockets: Optional[int] = None
+    max_guest: Optional[int] = None
+    running: bool = False
+    # Of the running VM, from its live XML: what a live change can reach.
+    boot_memory: Optional[int] = None
+    live_max_sockets: Optional[int] = None
+    live_max_guest: Optional[int] = None
 
 
 def resolve(spec, host, probe, existing=None, pick_firmware=None, check_cpu_model=None):
@@ -66,6 +75,8 @@ def resolve(spec, host, probe, existing=None, pick_firmware=None, check_cpu_mode
     _domain_type(spec, host, problems)
     _machine(spec, host, existing, problems)
     _cpu(spec, host, problems, check_cpu_model)
+    _cpu_hotplug(spec, host, existing, problems)
+    _memory_hotplug(spec, plan, existing, problems)
     _firmware(spec, plan, existing, problems, pick_firmware)
     if spec.video == "auto":
         spec.video = "bochs" if spec.firmware.type == "efi" else "vga"
@@ -127,6 +138,55 @@ def _cpu(spec, host, problems, check_cpu_model):
     if limit and cpu.vcpus > limit:
         problems.append(("cpu", "sockets × cores × threads = %d vCPUs; this host allows at most %d for %s"
                                 % (cpu.vcpus, limit, spec.domain_type)))
+
+
+HOTPLUG_RATIO = 4  # KubeVirt's maxHotplugRatio
+MIB = 2 ** 20
+VIRTIO_MEM_BLOCK = 2 * MIB
+
+
+def _cpu_hotplug(spec, host, existing, problems):
+    """max_sockets: given, else kept from the domain (KubeVirt fixes it at creation), else 4 × sockets."""
+    cpu = spec.cpu
+    per_socket = cpu.cores * cpu.threads
+    limit = host.get("max_vcpus", {}).get(spec.domain_type) or 4096
+    if cpu.max_sockets is None:
+        if existing.max_sockets and existing.max_sockets >= cpu.sockets:
+            cpu.max_sockets = existing.max_sockets
+        else:
+            cpu.max_sockets = max(cpu.sockets, min(HOTPLUG_RATIO * cpu.sockets, limit // per_socket))
+    elif cpu.max_sockets * per_socket > limit:
+        problems.append(("cpu.max_sockets", "%d sockets × %d vCPUs each is more than the %d vCPUs this host "
+                                            "allows for %s" % (cpu.max_sockets, per_socket, limit, spec.domain_type)))
+    if existing.running and existing.live_max_sockets and cpu.sockets > existing.live_max_sockets:
+        problems.append(("cpu.sockets", "%d is above the %d sockets the running VM was started with (max_sockets); "
+                                        "raise max_sockets and restart first" % (cpu.sockets, existing.live_max_sockets)))
+
+
+def _memory_hotplug(spec, plan, existing, problems):
+    """Boot memory and the virtio-mem request: live changes move only the request (KubeVirt's model)."""
+    mem = spec.memory
+    if mem.max_guest is None:
+        if existing.max_guest and existing.max_guest >= mem.guest:
+            mem.max_guest = existing.max_guest
+        else:
+            extra = (HOTPLUG_RATIO - 1) * mem.guest
+            mem.max_guest = mem.guest + extra + (-extra % VIRTIO_MEM_BLOCK)
+    plan.boot_memory, plan.requested = mem.guest, 0
+    if not (existing.running and existing.boot_memory):
+        return
+    plan.boot_memory = existing.boot_memory
+    plan.requested = mem.guest - existing.boot_memory
+    if plan.requested < 0:
+        problems.append(("memory.guest", "%s is below the boot memory (%d MiB) of the running VM; virtio-mem cannot "
+                                         "go lower: stop the VM to shrink it" % (mem.guest, existing.boot_memory // MIB)))
+    elif plan.requested % VIRTIO_MEM_BLOCK:
+        problems.append(("memory.guest", "must differ from the running VM's boot memory (%d MiB) by a multiple of "
+                                         "2Mi" % (existing.boot_memory // MIB)))
+    elif existing.live_max_guest and mem.guest > existing.live_max_guest:
+        problems.append(("memory.guest", "%d MiB is above the %d MiB the running VM can plug (max_guest at boot); "
+                                         "raise max_guest and restart first" % (mem.guest // MIB,
+                                                                                existing.live_max_guest // MIB)))
 
 
 def _firmware(spec, plan, existing, problems, pick_firmware):

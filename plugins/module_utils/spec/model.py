@@ -42,15 +42,21 @@ class Cpu:
     threads: int = 1
     model: Optional[str] = None  # None: chosen by plan (host-model on KVM, maximum on TCG)
     features: List[CpuFeature] = field(default_factory=list)
+    max_sockets: Optional[int] = None  # None: plan picks 4 × sockets (KubeVirt's maxHotplugRatio), capped by the host
 
     @property
     def vcpus(self):
         return self.sockets * self.cores * self.threads
 
+    @property
+    def max_vcpus(self):
+        return (self.max_sockets or self.sockets) * self.cores * self.threads
+
 
 @dataclass
 class Memory:
     guest: int = 512 * 2 ** 20
+    max_guest: Optional[int] = None  # None: plan picks 4 × guest; above guest, a virtio-mem device covers the rest
 
 
 @dataclass

@@ -92,7 +92,10 @@ def _cpu(f):
         model=f.text("model", None, pattern=CPU_NAME,
                      pattern_help="host-model, host-passthrough, maximum or a CPU model name"),
         features=[],
+        max_sockets=f.integer("max_sockets", None, minimum=1, maximum=MAX_VCPUS),
     )
+    if cpu.max_sockets is not None and cpu.max_sockets < cpu.sockets:
+        f.fail("max_sockets", "must be ≥ sockets (%d), got %d" % (cpu.sockets, cpu.max_sockets))
     names = set()
     for item in f.items("features"):
         feat = m.CpuFeature(name=item.text("name", pattern=CPU_NAME, pattern_help="a CPU feature name") or "",
@@ -104,8 +107,8 @@ def _cpu(f):
         names.add(feat.name)
         item.done()
         cpu.features.append(feat)
-    if cpu.vcpus > MAX_VCPUS:
-        f.fail(None, "sockets × cores × threads = %d vCPUs, more than %d" % (cpu.vcpus, MAX_VCPUS))
+    if cpu.max_vcpus > MAX_VCPUS:
+        f.fail(None, "max_sockets × cores × threads = %d vCPUs, more than %d" % (cpu.max_vcpus, MAX_VCPUS))
     f.done()
     return cpu
 
@@ -114,8 +117,14 @@ def _memory(f):
     guest = f.size("guest", 512 * MIB, minimum=16 * MIB)
     if guest % MIB:
         f.fail("guest", "must be a whole number of MiB (QEMU sizes RAM in MiB), got %d bytes" % guest)
+    max_guest = f.size("max_guest", None, minimum=16 * MIB)
+    if max_guest is not None:
+        if max_guest < guest:
+            f.fail("max_guest", "must be ≥ memory.guest (%s), got %d bytes" % (guest, max_guest))
+        elif (max_guest - guest) % (2 * MIB):
+            f.fail("max_guest", "must exceed memory.guest by a multiple of 2Mi (virtio-mem's block size)")
     f.done()
-    return m.Memory(guest=guest)
+    return m.Memory(guest=guest, max_guest=max_guest)
 
 
 def _resources(f):

@@ -222,10 +222,16 @@ def test_xml_cpu(full_root):
     assert one(cpu, "model/text()") == "Skylake-Client"
     assert one(cpu, "model/@fallback") == "forbid"
     topo = one(cpu, "topology")
-    assert (topo.get("sockets"), topo.get("dies"), topo.get("cores"), topo.get("threads")) == ("2", "1", "4", "2")
+    # The topology describes max_sockets (4 × 2 sockets by default); <vcpu current> what is plugged.
+    assert (topo.get("sockets"), topo.get("dies"), topo.get("cores"), topo.get("threads")) == ("8", "1", "4", "2")
     assert one(cpu, "feature[@name='vmx']/@policy") == "disable"
-    assert one(full_root, "/domain/vcpu/text()") == "16"
+    assert one(full_root, "/domain/vcpu/text()") == "64"
+    assert one(full_root, "/domain/vcpu/@current") == "16"
     assert one(full_root, "/domain/vcpu/@placement") == "static"
+    layout = full_root.xpath("/domain/vcpus/vcpu")
+    assert len(layout) == 64
+    assert [v.get("enabled") for v in layout].count("yes") == 16
+    assert layout[0].get("hotpluggable") == "no" and layout[1].get("hotpluggable") == "yes"
 
 
 @pytest.mark.parametrize("model, mode, check", [("host-model", "host-model", None),
@@ -395,8 +401,8 @@ def test_parse_foreign_domain():
       </devices></domain>"""
     out = parse_domain(xml)
     assert out["name"] == "foreign"
-    assert out["memory"] == {"guest": 2 ** 30}
-    assert out["cpu"] == {"sockets": 4}
+    assert out["memory"] == {"guest": 2 ** 30, "max_guest": 2 ** 30}
+    assert out["cpu"] == {"sockets": 4, "max_sockets": 4}
     assert out["firmware"] == {"type": "bios", "secure_boot": False}
     assert out["disks"] == [{"name": "vda", "device": "disk", "bus": "virtio", "format": "qcow2", "path": "/x.qcow2"}]
     assert out["interfaces"] == [{"name": "nic0", "type": "bridge", "model": "virtio", "mac": "52:54:00:00:00:01",

@@ -98,7 +98,9 @@ def test_first_named_item_added_is_named():
 
 @pytest.mark.parametrize("field, live", [("resources", True), ("resources.requests.cpu", True),
                                          ("resources.limits.memory", True), ("resourcesx", False),
-                                         ("cpu.cores", False), ("memory.guest", False), ("disks[root].bus", False)])
+                                         ("cpu.cores", False), ("memory.guest", True), ("cpu.sockets", True),
+                                         ("cpu.max_sockets", False), ("memory.max_guest", False),
+                                         ("disks[root].bus", False)])
 def test_is_live(field, live):
     assert is_live(field) is live
 
@@ -149,10 +151,17 @@ def test_pending_ignored_when_not_running():
 
 
 def test_pending_and_changes_together():
+    desired = changed(machine="pc-i440fx-7.2")
+    changes, pending = classify(desired, BASE, running=True, booted=BASE)
+    assert changes == [{"field": "machine", "before": BASE["machine"], "after": "pc-i440fx-7.2", "apply": "restart"}]
+    assert pending == ["machine"]
+
+
+def test_memory_guest_is_live_and_never_pending():
     desired = changed(memory__guest="2Gi")
     changes, pending = classify(desired, BASE, running=True, booted=BASE)
-    assert changes == [{"field": "memory.guest", "before": "1Gi", "after": "2Gi", "apply": "restart"}]
-    assert pending == ["memory.guest"]
+    assert changes == [{"field": "memory.guest", "before": "1Gi", "after": "2Gi", "apply": "live"}]
+    assert pending == []
 
 
 def test_classify_added_disk_running():
