@@ -15,13 +15,14 @@ define run_pytest
 	fi
 endef
 
-.PHONY: help venv testbed test unit integration sanity lint demo clean
+.PHONY: help venv testbed test unit integration sanity lint demo bench clean
 
 help:
 	@echo "make testbed      install packages, .venv, collection link; start libvirtd (scripts/testbed.sh)"
 	@echo "make test         testbed, then unit, integration, sanity, lint; fails if any fails"
 	@echo "make unit | integration | sanity | lint    one suite (PYTEST_ARGS='-k x -x' for pytest)"
 	@echo "make demo         testbed, then playbooks/demo.yml on localhost"
+	@echo "make bench        testbed, then every bench/*.py (ratios against a baseline, no thresholds)"
 	@echo "make clean        remove .venv, .cache, tests/output"
 
 venv testbed:
@@ -55,6 +56,9 @@ lint:
 # The host's own python3 runs the role (as on any managed host); the role's module venv runs kv_*.
 demo: testbed
 	ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3 $(VENV)/bin/ansible-playbook -i localhost, -c local playbooks/demo.yml
+
+bench: testbed
+	@for b in bench/*.py; do echo "=== $$b"; $(VENV)/bin/python $$b; done
 
 clean:
 	rm -rf $(VENV) .cache tests/output .hypothesis .ansible
