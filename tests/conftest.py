@@ -88,12 +88,38 @@ def libvirt_uri():
     return uri
 
 
+class _ReconnectingConn:
+    """A virConnect that opens itself again after libvirtd restarted (test_kv_vm_tpm restarts it)."""
+
+    def __init__(self, uri):
+        import libvirt
+
+        self._uri, self._libvirt = uri, libvirt
+        self._conn = libvirt.open(uri)
+
+    def __getattr__(self, name):
+        target = getattr(self._conn, name)
+        if not callable(target):
+            return target
+
+        def call(*args, **kwargs):
+            try:
+                return getattr(self._conn, name)(*args, **kwargs)
+            except self._libvirt.libvirtError:
+                if self._conn.isAlive():
+                    raise
+                self._conn = self._libvirt.open(self._uri)
+                return getattr(self._conn, name)(*args, **kwargs)
+
+        return call
+
+
 @pytest.fixture(scope="session")
 def libvirt_conn(libvirt_uri):
-    """One read-write libvirt connection for the whole session."""
+    """One read-write libvirt connection for the whole session (reopened after a libvirtd restart)."""
     import libvirt
 
-    conn = libvirt.open(libvirt_uri)
+    conn = _ReconnectingConn(libvirt_uri)
     yield conn
     try:
         conn.close()

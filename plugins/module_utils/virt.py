@@ -270,6 +270,72 @@ class Connection:
         except libvirt.libvirtError:
             return False
 
+    def pool_xml(self, pool):
+        """(XML description, active?) of a storage pool."""
+        try:
+            p = self._conn.storagePoolLookupByName(pool)
+            xml = p.XMLDesc(0)
+        except libvirt.libvirtError as err:
+            raise _wrap("storage pool %s" % pool, err)
+        return xml, bool(p.isActive())
+
+    def refresh_pool(self, pool):
+        try:
+            self._conn.storagePoolLookupByName(pool).refresh(0)
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot refresh storage pool %s" % pool, err)
+
+    # --- memory dumps and domain metadata -----------------------------
+    def core_dump(self, name, path, fmt):
+        """Memory-only dump of a running domain to path; fmt: elf, kdump-zlib, kdump-lzo, kdump-snappy, win-dmp."""
+        const = "VIR_DOMAIN_CORE_DUMP_FORMAT_" + DUMP_FORMATS[fmt]
+        try:
+            self.lookup(name).coreDumpWithFormat(path, getattr(libvirt, const), libvirt.VIR_DUMP_MEMORY_ONLY)
+        except libvirt.libvirtError as err:
+            raise _wrap("memory dump of %s (%s) failed" % (name, fmt), err)
+
+    def job_info(self, name):
+        """The domain's current job as a dict of libvirt's job stats ({} when none or unreadable)."""
+        dom = self.lookup(name)
+        if dom is None:
+            return {}
+        try:
+            return dict(dom.jobStats(0))
+        except libvirt.libvirtError:
+            return {}
+
+    def set_metadata(self, name, xml, key, uri):
+        """Set our metadata element (namespace uri) live and, for a persistent domain, in its config.
+
+        libvirt keeps one element per namespace URI and replaces it on every call.
+        """
+        dom = self.lookup(name)
+        flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG if dom.isPersistent() else 0
+        if dom.isActive():
+            flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
+        try:
+            dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, xml, key, uri, flags)
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot record metadata %s in %s" % (uri, name), err)
+
+    def metadata(self, name, uri, inactive=False):
+        """Our metadata element (namespace uri) as XML text, or None."""
+        dom = self.lookup(name)
+        if dom is None:
+            return None
+        flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG if inactive else libvirt.VIR_DOMAIN_AFFECT_CURRENT
+        try:
+            return dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, uri, flags)
+        except libvirt.libvirtError as err:
+            if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
+                return None
+            raise _wrap("cannot read metadata %s of %s" % (uri, name), err)
+
+
+# kv_memory_dump's format names -> libvirt's VIR_DOMAIN_CORE_DUMP_FORMAT_* suffixes.
+DUMP_FORMATS = {"elf": "RAW", "kdump-zlib": "KDUMP_ZLIB", "kdump-lzo": "KDUMP_LZO",
+                "kdump-snappy": "KDUMP_SNAPPY", "win-dmp": "WIN_DMP"}
+
 
 def _impact(live, config):
     flags = 0

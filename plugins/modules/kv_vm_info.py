@@ -99,6 +99,15 @@ vms:
       description: Those fields.
       type: list
       elements: str
+    memory_dump:
+      description:
+        - The last M(kvcompute.libvirt.kv_memory_dump) request, as KubeVirt's C(status.memoryDumpRequest) - C(phase)
+          (C(InProgress), C(Completed) or C(Failed)), C(path), C(format), C(start_timestamp), C(end_timestamp), and
+          when completed C(size) and C(sha256), when failed C(message); C(pool) and C(volume) for a pool target.
+        - While C(InProgress), C(progress) has the C(total) and C(processed) bytes and C(percent) (libvirt's job
+          stats), so a dump running under Ansible's C(async) can be watched from another task.
+        - Null when the VM was never dumped.
+      type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

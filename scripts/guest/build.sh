@@ -1,10 +1,10 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Build the tiny Linux test guest: OUTDIR/vmlinuz, OUTDIR/initrd.img, OUTDIR/stamp.
 #
 #   scripts/guest/build.sh OUTDIR
 #
 # Kernel: the Debian 12 image package that `apt-cache depends linux-image-amd64`
-# names; userland: busybox-static. /init is scripts/guest/init. See docs/test-guest.md.
+# names; userland: busybox-static. /init is scripts/guest/init.sh. See docs/test-guest.md.
 #
 # Cached: when OUTDIR/vmlinuz, OUTDIR/initrd.img and OUTDIR/stamp exist and the
 # stamp's recipe hash matches this script + init, it does nothing (no apt calls).
@@ -16,7 +16,7 @@ umask 022
 OUTDIR=${1:?usage: $0 OUTDIR}
 case "$OUTDIR" in /*) ;; *) OUTDIR=$PWD/$OUTDIR ;; esac
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-INIT_SRC=$HERE/init
+INIT_SRC=$HERE/init.sh
 # Modules, in load order. Optional ones (ACPI power button) may be missing.
 MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_mem)
 OPTIONAL_MODULES=(evdev button)
@@ -111,7 +111,8 @@ root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,run,tmp,lib/modules,etc/kvguest,etc/acpi/PWRF}
 cp "$work/pkg/bin/busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
-install -m 755 "$INIT_SRC" "$root/init"
+{ echo '#!/bin/busybox sh'; cat "$INIT_SRC"; } > "$root/init"
+chmod 755 "$root/init"
 # The kernel opens /dev/console for init before devtmpfs is mounted.
 if [ "$(id -u)" = 0 ]; then
     mknod -m 600 "$root/dev/console" c 5 1

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.dump import last_request
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import cpu, memory, metadata
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.parse import parse_options as parse_domain
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import parse, text
@@ -40,6 +41,7 @@ def describe(conn, name):
             pending = classify(out["spec"], out["spec"], True, to_options(parse_options(booted)))[1]
     out["restart_required"] = bool(pending)
     out["restart_required_fields"] = pending
+    out["memory_dump"] = last_request(conn, name)
     return out
 
 

@@ -15,7 +15,7 @@ __metaclass__ = type
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import lifecycle, live, storage
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import lifecycle, live, storage, tpm_state
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.probe import probe
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import cpu, disks, firmware, interfaces, memory, metadata
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.merge import merge
@@ -30,7 +30,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.fields impo
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.options import parse_options
 
 STATES = ("present", "running", "stopped", "absent", "restarted")
-RUN_KEYS = ("state", "shutdown_timeout", "wait_timeout")
+RUN_KEYS = ("state", "shutdown_timeout", "wait_timeout", "purge_state")
 
 
 @dataclass
@@ -40,6 +40,7 @@ class Request:
     shutdown_timeout: int
     wait_timeout: int
     spec: object  # VMSpec
+    purge_state: bool = False  # state absent: also delete NVRAM and TPM state
 
 
 @dataclass
@@ -56,6 +57,8 @@ class Prepared:
     live: List[str] = field(default_factory=list)  # live groups to apply to the running domain (live.GROUPS)
     actions: List[str] = field(default_factory=list)
     done: List[str] = field(default_factory=list)  # what apply did (the forced stop shows up here)
+    state_files: Optional[dict] = None  # state absent: {'kept': [...], 'removed': [...]} (NVRAM file, swtpm dir)
+    fs: object = None  # the host's HostFS, for state absent with purge_state
 
 
 def read_request(data, defaults):
@@ -67,6 +70,7 @@ def read_request(data, defaults):
     state = f.text("state", "present", choices=STATES)
     shutdown_timeout = f.integer("shutdown_timeout", 120, minimum=0)
     wait_timeout = f.integer("wait_timeout", 120, minimum=1)
+    purge_state = f.boolean("purge_state", False)
     spec_data = dict((k, v) for k, v in merged.items() if k not in RUN_KEYS)
     try:
         spec = parse_options(spec_data)
@@ -75,7 +79,7 @@ def read_request(data, defaults):
         spec = None
     if problems:
         raise SpecError(problems)
-    return Request(spec.name, state, shutdown_timeout, wait_timeout, spec)
+    return Request(spec.name, state, shutdown_timeout, wait_timeout, spec, purge_state)
 
 
 def _existing(root, live_root):
@@ -114,6 +118,10 @@ def prepare(conn, host, request):
     if request.state == "absent":
         if prepared.current != "absent":
             prepared.actions = ["stop", "undefine"] if prepared.current not in lifecycle.DOWN else ["undefine"]
+            found = tpm_state.existing_state_files(host.fs, conn.domain_xml(name, inactive=True))
+            prepared.state_files = {"kept": [] if request.purge_state else found,
+                                    "removed": found if request.purge_state else []}
+            prepared.fs = host.fs
         return prepared
     inactive = conn.domain_xml(name, inactive=True)
     old_root = parse(inactive) if inactive else None
@@ -183,8 +191,11 @@ def apply(conn, prepared, run_command):
     if request.state == "absent":
         if prepared.current != "absent":
             lifecycle.stop(conn, name, request.shutdown_timeout, request.wait_timeout, done)
-            conn.undefine(name, keep_nvram=True, keep_tpm=True)
+            purge = request.purge_state
+            conn.undefine(name, keep_nvram=not purge, keep_tpm=not purge)
             done.append("undefined")
+            if purge:  # a swtpm dir of a domain that has no TPM now is not libvirt's to remove
+                tpm_state.remove_leftovers(prepared.fs, prepared.state_files["removed"])
         return done
     # Define first: libvirt's own checks of the definition then refuse before any image exists.
     if "define" in prepared.actions or "redefine" in prepared.actions:
@@ -223,7 +234,7 @@ def result(prepared):
     if prepared.desired is not None:
         out["spec"] = prepared.desired
     if request.state == "absent" and prepared.current != "absent":
-        out["kept"] = "the domain's disks, NVRAM and TPM state stay on the host"
+        out["state_files"] = prepared.state_files
     out["diff"] = {
         "before_header": "%s (%s)" % (request.name, prepared.current),
         "after_header": "%s (%s)" % (request.name, final),

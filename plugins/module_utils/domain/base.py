@@ -25,11 +25,19 @@ def render(spec, plan):
     # libvirt's defaults, written out so that parse-back never sees them as drift.
     sub(root, "on_poweroff", "destroy")
     sub(root, "on_reboot", "restart")
-    sub(root, "on_crash", "destroy")
+    sub(root, "on_crash", "coredump-restart" if spec.memory_dump.on_crash else "destroy")
     return root
+
+
+def render_panic(devices, spec):
+    """A pvpanic device (ISA on x86) with memory_dump.on_crash: QEMU only sees a guest crash that the guest reports."""
+    if spec.memory_dump.on_crash:
+        sub(devices, "panic", model="isa")
 
 
 def parse(root, out):
     out["name"] = text(root, "name")
     out["domain_type"] = root.get("type")
     out["machine"] = attr(root, "os/type", "machine")
+    if text(root, "on_crash") == "coredump-restart":
+        out["memory_dump"] = {"on_crash": True}

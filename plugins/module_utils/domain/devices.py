@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: kvcompute.libvirt contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Small devices: video (+ a VNC display on loopback), serial console, rng, watchdog."""
+"""Small devices: video (+ a VNC display on loopback), serial console, rng, watchdog, TPM."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -32,6 +32,19 @@ def render(devices, spec, plan):
         sub(rng, "backend", "/dev/urandom", model="random")
     if spec.watchdog is not None:
         sub(devices, "watchdog", model=spec.watchdog.model, action=spec.watchdog.action)
+    if spec.tpm is not None:
+        render_tpm(devices, spec.tpm)
+
+
+def render_tpm(devices, tpm):
+    """KubeVirt's TPM: a swtpm TPM 2.0; persistent -> tpm-crb with persistent_state (as virt-launcher does)."""
+    if tpm.persistent:
+        el = sub(devices, "tpm", model="tpm-crb")
+        sub(el, "backend", type="emulator", version="2.0", persistent_state="yes")
+    else:
+        el = sub(devices, "tpm", model="tpm-tis")
+        sub(el, "backend", type="emulator", version="2.0")
+    return el
 
 
 def parse(root, out):
@@ -48,3 +61,6 @@ def parse(root, out):
     wd = root.find("devices/watchdog")
     if wd is not None:
         out["watchdog"] = {"model": wd.get("model"), "action": wd.get("action", "reset")}
+    tpm = root.find("devices/tpm")
+    if tpm is not None:
+        out["tpm"] = {"persistent": attr(tpm, "backend", "persistent_state") == "yes"}

@@ -20,7 +20,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml impor
 MANAGED_TOP = ("name", "uuid", "metadata", "maxMemory", "memory", "currentMemory", "vcpu", "vcpus", "cpu", "os", "features",
                "cputune", "memtune", "on_poweroff", "on_reboot", "on_crash", "devices")
 MANAGED_DEVICES = ("disk", "interface", "graphics", "video", "serial", "console", "rng", "watchdog", "emulator",
-                   "memory")
+                   "memory", "tpm")
 
 
 def merge(new, old, keep_addresses=True):
@@ -54,6 +54,8 @@ def _merge_devices(new, old, keep_addresses):
         return
     if not keep_addresses:
         for el in old:
+            if el.tag == "panic" and new.find("panic[@model='%s']" % el.get("model")) is not None:
+                continue
             if isinstance(el.tag, str) and el.tag not in MANAGED_DEVICES and el.tag != "controller":
                 el = copy.deepcopy(el)
                 for address in el.findall("address"):
@@ -70,6 +72,8 @@ def _merge_devices(new, old, keep_addresses):
                 new.append(copy.deepcopy(el))
             else:
                 _copy_address(el, new.find("controller[@type='%s'][@index='%s']" % (el.get("type"), el.get("index"))))
+        elif el.tag == "panic" and new.find("panic[@model='%s']" % el.get("model")) is not None:
+            _copy_address(el, new.find("panic[@model='%s']" % el.get("model")))  # ours (memory_dump.on_crash)
         elif el.tag not in MANAGED_DEVICES:
             new.append(copy.deepcopy(el))
         elif alias_of(el) in by_alias:

@@ -33,6 +33,7 @@ def render_tree(spec, plan):
     disks.render(devs, spec, plan)
     interfaces.render(devs, spec, plan)
     devices.render(devs, spec, plan)
+    base.render_panic(devs, spec)
     memory.render_device(devs, spec, plan)
     return root
 

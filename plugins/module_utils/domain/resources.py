@@ -88,4 +88,3 @@ def parse(root, out):
     if hard:
         limits["memory"] = hard
     out["resources"] = {"requests": requests, "limits": limits}
-

@@ -43,6 +43,8 @@ def to_options(spec):
         "serial": _clean(vars(spec.serial)),
         "rng": spec.rng,
         "watchdog": vars(spec.watchdog) if spec.watchdog else None,
+        "tpm": {"persistent": spec.tpm.persistent} if spec.tpm else None,
+        "memory_dump": {"on_crash": True} if spec.memory_dump.on_crash else None,
     })
 
 

@@ -116,6 +116,18 @@ class Watchdog:
 
 
 @dataclass
+class Tpm:
+    """KubeVirt's devices.tpm: a TPM 2.0 emulator (swtpm); persistent keeps its state across boots."""
+    persistent: bool = False
+
+
+@dataclass
+class MemoryDump:
+    """Dump the guest's memory when it crashes (libvirt's <on_crash>coredump-restart</on_crash>)."""
+    on_crash: bool = False
+
+
+@dataclass
 class VMSpec:
     name: str
     domain_type: str = "auto"
@@ -131,3 +143,5 @@ class VMSpec:
     serial: Serial = field(default_factory=Serial)
     rng: bool = False
     watchdog: Optional[Watchdog] = None
+    tpm: Optional[Tpm] = None
+    memory_dump: MemoryDump = field(default_factory=MemoryDump)

@@ -16,7 +16,8 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors impo
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.fields import Fields
 
 SPEC_KEYS = ("name", "domain_type", "machine", "firmware", "kernel_boot", "cpu", "memory", "resources",
-             "disks", "interfaces", "video", "serial", "rng", "watchdog")
+             "disks", "interfaces", "video", "serial", "rng", "watchdog", "tpm",
+             "memory_dump")
 
 VM_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
 VM_NAME_HELP = "1-64 characters: letters, digits, '_', '.', '+', '-', starting with a letter or digit"
@@ -58,6 +59,8 @@ def _vm(f):
         serial=_serial(f.sub("serial")),
         rng=f.boolean("rng", False),
         watchdog=_watchdog(f.sub("watchdog")) if f.has("watchdog") else None,
+        tpm=_tpm(f.sub("tpm")) if f.has("tpm") else None,
+        memory_dump=_memory_dump(f.sub("memory_dump")),
     )
     f.done(SPEC_KEYS)
     _cross_checks(f, spec)
@@ -228,6 +231,18 @@ def _watchdog(f):
                     action=f.text("action", "reset", choices=m.WATCHDOG_ACTIONS))
     f.done()
     return wd
+
+
+def _tpm(f):
+    tpm = m.Tpm(persistent=f.boolean("persistent", False))
+    f.done()
+    return tpm
+
+
+def _memory_dump(f):
+    dump = m.MemoryDump(on_crash=f.boolean("on_crash", False))
+    f.done()
+    return dump
 
 
 def _cross_checks(f, spec):

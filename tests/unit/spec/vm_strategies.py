@@ -219,4 +219,6 @@ def valid_options(draw, kvm_usable=True, minimal=False):
         if draw(st.booleans()):
             wd["action"] = draw(st.sampled_from(WATCHDOG_ACTIONS))
         opts["watchdog"] = wd
+    if draw(st.booleans()):
+        opts["tpm"] = draw(st.sampled_from([{}, {"persistent": False}, {"persistent": True}]))
     return opts
