@@ -31,6 +31,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.guest import qemu_user
+
 REPO = Path(__file__).resolve().parent.parent
 COLLECTIONS = REPO / ".cache" / "collections"
 COLLECTION_LINK = COLLECTIONS / "ansible_collections" / "kvcompute" / "libvirt"
@@ -127,15 +129,6 @@ def libvirt_conn(libvirt_uri):
         pass
 
 
-def _qemu_user():
-    try:
-        text = Path("/etc/libvirt/qemu.conf").read_text()
-    except OSError:
-        return "libvirt-qemu"
-    found = re.findall(r'^\s*user\s*=\s*"([^"]+)"', text, re.M)
-    return found[-1] if found else "libvirt-qemu"
-
-
 def _kvm_usable():
     """/dev/kvm opens read-write, and (as root, who can open anything) QEMU's user can too."""
     try:
@@ -147,7 +140,7 @@ def _kvm_usable():
         return True
     st = os.stat("/dev/kvm")
     try:
-        user = pwd.getpwnam(_qemu_user())
+        user = pwd.getpwnam(qemu_user())
     except KeyError:
         return False
     if user.pw_uid == 0 or st.st_mode & 0o006 == 0o006:

@@ -198,12 +198,9 @@ def main():
     check_libraries(module, missing_required_lib, names=("libvirt-python", "lxml"))
 
     def work(conn):
-        try:
-            return dump.run(conn, module.params, module.run_command, module.check_mode)
-        except dump.DumpError as err:
-            module.fail_json(msg="%s: %s" % (module.params["name"], err), changed=False)
+        return dump.run(conn, module.params, module.run_command, module.check_mode)
 
-    module.exit_json(**connected(module, work))
+    module.exit_json(**connected(module, work, expected=(dump.DumpError,), prefix="%s: " % module.params["name"]))
 
 
 if __name__ == "__main__":

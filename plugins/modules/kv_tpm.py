@@ -175,13 +175,10 @@ def main():
     def work(conn):
         try:
             return tpm_state.run(conn, HostFS("/"), module.params, module.check_mode)
-        except tpm_state.TpmStateError as err:
-            module.fail_json(msg=str(err), changed=False)
         except (OSError, IOError) as err:
-            module.fail_json(msg="%s: %s" % (module.params["action"], err), changed=False)
-        return None
+            raise tpm_state.TpmStateError("%s: %s" % (module.params["action"], err))
 
-    result = connected(module, work)
+    result = connected(module, work, expected=(tpm_state.TpmStateError,))
     if module.params["action"] == "verify" and not result["match"]:
         module.fail_json(msg="VM %s's state does not match the backup: %s" % (
             module.params["name"], "; ".join(

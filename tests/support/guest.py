@@ -41,7 +41,7 @@ READY_RE = re.compile(r"KVGUEST READY\b")
 # --------------------------------------------------------------------------- guest files
 
 
-def _qemu_user():
+def qemu_user():
     try:
         text = Path("/etc/libvirt/qemu.conf").read_text()
     except OSError:
@@ -219,7 +219,7 @@ def build_guest():
     if proc.returncode != 0:
         raise RuntimeError("scripts/guest/build.sh failed (rc=%d):\n%s%s" % (proc.returncode, proc.stdout, proc.stderr))
     files = {name: GUEST_CACHE / name for name in ("vmlinuz", "initrd.img", "stamp")}
-    user = _qemu_user()
+    user = qemu_user()
     if not all(_reachable_by(files[n], user) for n in ("vmlinuz", "initrd.img")):
         # e.g. a checkout under a 0700 home: hand out copies in libvirt's images dir.
         GUEST_SHARED.mkdir(parents=True, exist_ok=True)

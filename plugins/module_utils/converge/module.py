@@ -28,16 +28,20 @@ def check_libraries(module, missing_required_lib, names=("libvirt-python", "lxml
             module.fail_json(msg=missing_required_lib(name), exception=error)
 
 
-def connected(module, work):
-    """work(conn) on a connection to module.params['uri']; a libvirt failure fails the task with its message."""
+def connected(module, work, expected=(), prefix=""):
+    """work(conn) on a connection to module.params['uri'].
+
+    A libvirt failure, or one of the `expected` exceptions (a module's own
+    refusals), fails the task with its message, `prefix` in front.
+    """
     try:
         conn = virt.Connection(module.params["uri"])
     except virt.VirtError as err:
         module.fail_json(msg=str(err))
     try:
         return work(conn)
-    except virt.VirtError as err:
-        module.fail_json(msg=str(err))
+    except (virt.VirtError,) + tuple(expected) as err:
+        module.fail_json(msg=prefix + str(err), changed=False)
     finally:
         conn.close()
 
