@@ -21,17 +21,11 @@ description:
   - These are the facts behind the host-aware checks M(kvcompute.libvirt.kv_vm) makes, and the input
     of placement across an inventory.
   - Changes nothing on the host.
+extends_documentation_fragment:
+  - kvcompute.libvirt.connection
 author:
   - kvcompute.libvirt contributors (!UNKNOWN)
-requirements:
-  - libvirt-python
-  - lxml
 options:
-  uri:
-    description:
-      - libvirt connection URI.
-    type: str
-    default: qemu:///system
   root:
     description:
       - Directory under which host files (C(/sys), C(/dev/kvm), C(/usr/share/qemu/firmware),

@@ -24,16 +24,11 @@ description:
   - Long dumps can run under Ansible's C(async) with C(poll=0); meanwhile M(kvcompute.libvirt.kv_vm_info)
     shows phase C(InProgress) with the bytes processed so far, and C(ansible.builtin.async_status)
     returns this module's result when it is done.
+extends_documentation_fragment:
+  - kvcompute.libvirt.connection
 author:
   - kvcompute.libvirt contributors (!UNKNOWN)
-requirements:
-  - libvirt-python
-  - lxml
 options:
-  uri:
-    description: libvirt connection URI. The module runs on the libvirt host (it moves and hashes the file).
-    type: str
-    default: qemu:///system
   name:
     description: The running VM (libvirt domain) to dump.
     type: str
@@ -67,6 +62,7 @@ options:
     type: bool
     default: false
 notes:
+  - Runs on the libvirt host (it moves and hashes the dump file there).
   - Supports check mode - it checks the request, reports what it would do and writes nothing.
   - The guest is paused by QEMU while its memory is written.
   - Dump on crash (libvirt's C(coredump-restart)) is M(kvcompute.libvirt.kv_vm)'s O(kvcompute.libvirt.kv_vm#module:memory_dump)

@@ -26,16 +26,11 @@ description:
   - Idempotent. V(backup) when an identical backup exists, and V(restore) when the VM's files already match,
     change nothing. Supports check mode.
   - Swtpm state encryption through a libvirt secret is not implemented yet.
+extends_documentation_fragment:
+  - kvcompute.libvirt.connection
 author:
   - kvcompute.libvirt contributors (!UNKNOWN)
-requirements:
-  - libvirt-python
-  - lxml
 options:
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
   name:
     description: Name of the VM (the libvirt domain). It must be defined on this host.
     type: str

@@ -28,16 +28,11 @@ description:
 author:
   - kvcompute.libvirt contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - kvcompute.libvirt.connection
   - kvcompute.libvirt.vm_hardware
 requirements:
-  - libvirt-python
-  - lxml
   - bitmath
 options:
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
   name:
     description:
       - Name of the VM (the libvirt domain).

@@ -16,17 +16,13 @@ description:
   - Lists the VMs of a libvirt host with their state and their spec in M(kvcompute.libvirt.kv_vm)'s options,
     read back from the domain XML. Feeding a VM's RV(vms[].spec) to M(kvcompute.libvirt.kv_vm) changes nothing.
   - Reports, for a running VM, whether it still waits for a restart to take changes (RV(vms[].restart_required)).
+extends_documentation_fragment:
+  - kvcompute.libvirt.connection
 author:
   - kvcompute.libvirt contributors (!UNKNOWN)
 requirements:
-  - libvirt-python
-  - lxml
   - bitmath
 options:
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
   name:
     description: Only this VM. Without it, every VM of the host.
     type: str
