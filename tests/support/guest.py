@@ -1,17 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: kvcompute.libvirt contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The tiny Linux test guest and its serial console, for the integration tests and bench/.
+"""The tiny Linux test guest and its serial console, shared by the integration tests and bench/.
 
-Fixtures:
-  linux_guest     session: the guest's kernel and initramfs (scripts/guest/build.sh,
-                  cached in $REPO/.cache/guest), paths QEMU (libvirt-qemu) can read,
-                  and ``.cmdline(**kv)`` for its kernel command line
-  guest_console   ``console = guest_console()`` -> GuestConsole on a serial log file in
-                  ``vm_names.dir`` (QEMU can write there); pass ``console.path`` as
-                  ``serial: {type: file, path: ...}`` and ``console.wait_for(...)``
+  build_guest()   builds (scripts/guest/build.sh, cached in $REPO/.cache/guest) and returns a
+                  LinuxGuest: kernel and initrd paths QEMU (libvirt-qemu) can read, and
+                  ``.cmdline(**kv)`` / ``.kernel_boot(**kv)`` for kv_vm's kernel_boot option
+  GuestConsole    polls a ``serial: {type: file}`` log; ``wait_for(cpus=2)`` and friends
 
-The guest and its console protocol are described in docs/test-guest.md.
+The guest and its console protocol are described in docs/test-guest.md; the pytest
+fixtures over these are in tests/integration/conftest.py.
 """
 
 from __future__ import annotations
