@@ -42,8 +42,8 @@ options:
     type: int
   nodes:
     description:
-      - Pages per NUMA node, as a mapping of node id to count, e.g. C({0: 512, 1: 512}).
-        Nodes not named keep their count.
+      - "Pages per NUMA node, as a mapping of node id to count, e.g. C({0: 512, 1: 512}).
+        Nodes not named keep their count."
     type: dict
   allow_partial:
     description:

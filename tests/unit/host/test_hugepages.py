@@ -7,15 +7,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from pathlib import Path
-
 import pytest
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import hugepages as hp
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.hostfs import HostFS
-
-SIZES = (2048, 1048576)
-
+from tests.support import fake_host
+from tests.support.fake_host import snapshot
 
 class FakeKernel(HostFS):
     """A HostFS whose nr_hugepages files behave like the kernel's: grants at most `limit`
@@ -36,39 +33,16 @@ class FakeKernel(HostFS):
         HostFS.write(self, path, text)
 
 
-def make_host(tmp_path, nodes=(0, 1), mounts="hugetlbfs /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0\n",
-              fstab="UUID=1 / ext4 defaults 0 1\nhugetlbfs /dev/hugepages hugetlbfs pagesize=2M 0 0\n", meminfo="Hugepagesize:       2048 kB\n", grub=None,
-              limit=None, kind=FakeKernel):
-    def pool(base, kib, nr=0):
-        d = tmp_path / base.lstrip("/") / ("hugepages-%dkB" % kib)
-        d.mkdir(parents=True)
-        (d / "nr_hugepages").write_text("%d\n" % nr)
-        (d / "free_hugepages").write_text("%d\n" % nr)
-
-    for kib in SIZES:
-        pool("/sys/kernel/mm/hugepages", kib)
-        for n in nodes:
-            pool("/sys/devices/system/node/node%d/hugepages" % n, kib)
-    (tmp_path / "proc").mkdir()
-    (tmp_path / "proc/mounts").write_text(mounts)
-    (tmp_path / "proc/meminfo").write_text(meminfo)
-    (tmp_path / "proc/cmdline").write_text("ro quiet\n")
-    (tmp_path / "etc").mkdir()
-    if fstab is not None:
-        (tmp_path / "etc/fstab").write_text(fstab)
-    if grub is not None:
-        (tmp_path / "etc/default").mkdir()
-        (tmp_path / "etc/default/grub").write_text(grub)
-    return kind(str(tmp_path), limit=limit)
+def make_host(tmp_path, nodes=(0, 1), meminfo=None, limit=None, **tree):
+    fake_host.make_host(tmp_path, nodes=nodes, **tree)
+    if meminfo is not None:
+        fake_host.write(tmp_path, "/proc/meminfo", meminfo)
+    return FakeKernel(str(tmp_path), limit=limit)
 
 
 def nr(tmp_path, node, kib=2048):
     base = "sys/kernel/mm/hugepages" if node == "all" else "sys/devices/system/node/node%s/hugepages" % node
     return int((tmp_path / base / ("hugepages-%dkB" % kib) / "nr_hugepages").read_text())
-
-
-def snapshot(root):
-    return {str(p): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
 
 
 def test_per_node_reservation_reads_back_and_is_idempotent(tmp_path):

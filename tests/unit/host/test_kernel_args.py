@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import kernel_args as ka
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.hostfs import HostFS
+from tests.support.fake_host import snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kernel_args"
 
@@ -37,10 +38,6 @@ def make_root(tmp_path, grub=None, entries=(), cmdline="BOOT_IMAGE=/vmlinuz root
         (tmp_path / "proc").mkdir(exist_ok=True)
         (tmp_path / "proc/cmdline").write_text(cmdline)
     return HostFS(str(tmp_path))
-
-
-def snapshot(root):
-    return {str(p): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
 
 
 # --------------------------------------------------------------------------- pure argument edits
