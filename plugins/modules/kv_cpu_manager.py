@@ -15,9 +15,9 @@ version_added: 0.1.0
 description:
   - Like kubelet's static CPU manager with C(--reserved-cpus) - O(reserved_cpus) are left to the
     host's own processes, the pool (every other online CPU, or O(pool_cpus)) is for VMs.
-  - Records the pools in C(/etc/kvcompute/cpu_manager.json) as cpuset strings
+  - 'Records the pools in C(/etc/kvcompute/cpu_manager.json) as cpuset strings
     (C({"reserved": "0", "pool": "1-3"})), where M(kvcompute.libvirt.kv_vm) reads them for
-    dedicated CPU placement.
+    dedicated CPU placement.'
   - Validates before it writes - every CPU must be online, the pools must not overlap and
     neither may be empty.
   - Confining services and isolating the pool are the cpu_manager role's work (systemd

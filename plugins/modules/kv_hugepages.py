@@ -200,7 +200,7 @@ def main():
             HostFS(p["root"]), p["size"], p["count"], _nodes(p["nodes"]),
             allow_partial=p["allow_partial"], persistent=p["persistent"], mount=p["mount"],
             mount_path=p["mount_path"], bootloader=p["bootloader"], check_mode=module.check_mode,
-            run=lambda argv: module.run_command(argv),
+            run=module.run_command,
             which=lambda name: module.get_bin_path(name, opt_dirs=["/usr/sbin", "/sbin"]),
         )
     except (hugepages.HugepagesError, kernel_args.KernelArgsError, OSError, IOError) as exc:

@@ -159,7 +159,7 @@ def main():
         result = kernel_args.apply(
             HostFS(p["root"]), p["present"], p["absent"], p["bootloader"],
             check_mode=module.check_mode,
-            run=lambda argv: module.run_command(argv),
+            run=module.run_command,
             which=lambda name: module.get_bin_path(name, opt_dirs=["/usr/sbin", "/sbin"]),
         )
     except (kernel_args.KernelArgsError, OSError, IOError) as exc:

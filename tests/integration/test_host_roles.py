@@ -113,7 +113,8 @@ def test_cpu_manager_role_check_apply_idempotent(run_playbook, tmp_path):
     assert snapshot(root) == after
 
     # isolation off: the arguments go again
-    results, rc = run_playbook(play("cpu_manager", **dict(variables, cpu_manager_isolate=False)))
+    variables["cpu_manager_isolate"] = False
+    results, rc = run_playbook(play("cpu_manager", **variables))
     assert rc == 0, failed(results)
     assert 'GRUB_CMDLINE_LINUX="console=ttyS0"' in (root / "etc/default/grub").read_text()
 

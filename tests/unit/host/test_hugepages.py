@@ -14,6 +14,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.hostfs impo
 from tests.support import fake_host
 from tests.support.fake_host import snapshot
 
+
 class FakeKernel(HostFS):
     """A HostFS whose nr_hugepages files behave like the kernel's: grants at most `limit`
     pages per pool file and keeps free_hugepages in step (free = granted - in use)."""
@@ -106,8 +107,8 @@ def test_check_mode_changes_nothing(tmp_path):
     (dict(size="4Mi", count=1), "size: '4Mi' is not one of 1Gi, 2Mi"),
     (dict(size="2Mi"), "give either count (all nodes) or nodes"),
     (dict(size="2Mi", count=-1), "count: -1 is not a number of pages >= 0"),
-    (dict(size="2Mi", nodes={"7": 1, "x": 1}), "nodes: '7' is not a NUMA node of this host (nodes: 0, 1); "
-                                                "nodes: 'x' is not a NUMA node"),
+    (dict(size="2Mi", nodes={"7": 1, "x": 1}),
+     "nodes: '7' is not a NUMA node of this host (nodes: 0, 1); nodes: 'x' is not a NUMA node"),
     (dict(size="2Mi", nodes={"0": "many"}), "nodes[0]: 'many' is not a number of pages >= 0"),
     (dict(size="1Gi", count=1, persistent=True), "no bootloader configuration to edit"),
     (dict(size="2Mi", count=1, mount_path="/mnt"), None),
