@@ -91,6 +91,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import cpu_manager
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.hostfs import HostFS
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.task import finish
 
 
 def main():
@@ -103,14 +104,8 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    try:
-        result = cpu_manager.apply(HostFS(p["root"]), p["reserved_cpus"], p["pool_cpus"], module.check_mode)
-    except (cpu_manager.CpuPoolError, OSError, IOError) as exc:
-        module.fail_json(msg=str(exc))
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    fs = HostFS(p["root"])
+    finish(module, lambda: cpu_manager.apply(fs, p["reserved_cpus"], p["pool_cpus"], module.check_mode))
 
 
 if __name__ == "__main__":

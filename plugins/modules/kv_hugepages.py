@@ -168,6 +168,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import hugepages, kernel_args
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.hostfs import HostFS
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.task import finish, which
 
 
 def _nodes(raw):
@@ -195,22 +196,12 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    try:
-        result = hugepages.apply(
-            HostFS(p["root"]), p["size"], p["count"], _nodes(p["nodes"]),
-            allow_partial=p["allow_partial"], persistent=p["persistent"], mount=p["mount"],
-            mount_path=p["mount_path"], bootloader=p["bootloader"], check_mode=module.check_mode,
-            run=module.run_command,
-            which=lambda name: module.get_bin_path(name, opt_dirs=["/usr/sbin", "/sbin"]),
-        )
-    except (hugepages.HugepagesError, kernel_args.KernelArgsError, OSError, IOError) as exc:
-        module.fail_json(msg=str(exc))
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    fs = HostFS(p["root"])
+    finish(module, lambda: hugepages.apply(
+        fs, p["size"], p["count"], _nodes(p["nodes"]),
+        allow_partial=p["allow_partial"], persistent=p["persistent"], mount=p["mount"],
+        mount_path=p["mount_path"], bootloader=p["bootloader"], check_mode=module.check_mode,
+        run=module.run_command, which=which(module)))
 
 
 if __name__ == "__main__":

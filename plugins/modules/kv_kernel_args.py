@@ -142,6 +142,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import kernel_args
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.hostfs import HostFS
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.task import finish, which
 
 
 def main():
@@ -155,21 +156,10 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    try:
-        result = kernel_args.apply(
-            HostFS(p["root"]), p["present"], p["absent"], p["bootloader"],
-            check_mode=module.check_mode,
-            run=module.run_command,
-            which=lambda name: module.get_bin_path(name, opt_dirs=["/usr/sbin", "/sbin"]),
-        )
-    except (kernel_args.KernelArgsError, OSError, IOError) as exc:
-        module.fail_json(msg=str(exc))
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    fs = HostFS(p["root"])
+    finish(module, lambda: kernel_args.apply(
+        fs, p["present"], p["absent"], p["bootloader"], check_mode=module.check_mode,
+        run=module.run_command, which=which(module)))
 
 
 if __name__ == "__main__":
