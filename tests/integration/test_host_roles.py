@@ -134,6 +134,8 @@ def test_cpu_manager_without_systemd_skips_confinement_and_consent_never_reboots
     (dict(cpu_manager_reserved_cpus="9"), "cpu_manager_reserved_cpus: CPU 9 not online (online CPUs: 0-3)"),
     (dict(cpu_manager_pool_cpus="0-2"), "cpu_manager_pool_cpus: CPU 0 also in reserved_cpus (0)"),
     (dict(cpu_manager_reserved_cpus="0-3"), "cpu_manager_reserved_cpus: reserves every online CPU"),
+    (dict(cpu_manager_confine_units=["system.slice", "sshd.service"]),
+     "cpu_manager_confine_units: ['sshd.service'] are not systemd slices or scopes"),
 ])
 def test_cpu_manager_errors_name_the_variable_and_change_nothing(run_playbook, tmp_path, variables, message):
     root = make_host(tmp_path, cpus="0-3", grub=GRUB, systemd=True)
