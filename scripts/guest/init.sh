@@ -26,11 +26,13 @@ done < /etc/kvguest/modules
 # shell's memory (tests dump guest memory and look for it).
 KV_MARKER=none
 KV_POWEROFF_AFTER=
+KV_PANIC_AFTER=
 read -r KV_CMDLINE < /proc/cmdline
 for opt in $KV_CMDLINE; do
     case "$opt" in
         kv.marker=*) KV_MARKER=${opt#kv.marker=} ;;
         kv.poweroff_after=*) KV_POWEROFF_AFTER=${opt#kv.poweroff_after=} ;;
+        kv.panic_after=*) KV_PANIC_AFTER=${opt#kv.panic_after=} ;;
     esac
 done
 export KV_MARKER
@@ -49,6 +51,12 @@ fi
 
 if [ -n "$KV_POWEROFF_AFTER" ]; then
     (sleep "$KV_POWEROFF_AFTER"; echo "KVGUEST POWEROFF after=$KV_POWEROFF_AFTER"; sync; poweroff -f) &
+fi
+
+if [ -n "$KV_PANIC_AFTER" ]; then
+    # A real kernel panic (sysrq c): pvpanic tells QEMU, libvirt applies <on_crash>.
+    (sleep "$KV_PANIC_AFTER"; echo "KVGUEST PANIC after=$KV_PANIC_AFTER"; echo 1 > /proc/sys/kernel/sysrq
+     echo c > /proc/sysrq-trigger) &
 fi
 
 online_all() {
