@@ -13,6 +13,7 @@ Fixtures:
   virt_type, linux_virt_type  'kvm' / 'qemu' domain types for test guests
   vm_names                    unique VM names, cleaned up (only those) at teardown
   host_snapshot               capture every domain's inactive XML to compare before/after
+  host_files                  the managed files (NVRAM, swtpm, dumps, /etc/kvcompute), secrets, pools, networks
   run_module, run_playbook    run the collection through real ansible-playbook
 """
 
@@ -285,6 +286,41 @@ def host_snapshot(libvirt_conn):
     their domains come and go.
     """
     return lambda only=None: _snapshot(libvirt_conn, only)
+
+
+# Host state the collection manages besides domains: compared byte for byte by the reliability suite.
+MANAGED_DIRS = ("/var/lib/libvirt/qemu/nvram", "/var/lib/libvirt/swtpm", "/var/lib/libvirt/qemu/dump",
+                "/etc/kvcompute", "/etc/libvirt/qemu.conf", "/etc/libvirt/libvirtd.conf")
+
+
+def _file_digests(paths):
+    import hashlib
+
+    out = {}
+    for top in paths:
+        for path in [Path(top)] + (sorted(Path(top).rglob("*")) if Path(top).is_dir() else []):
+            if path.is_file() and path.name != ".lock":
+                st = path.stat()
+                out[str(path)] = (hashlib.sha256(path.read_bytes()).hexdigest(), st.st_mode, st.st_uid)
+            elif path.is_dir():
+                out[str(path)] = ("dir", path.stat().st_mode)
+    return out
+
+
+@pytest.fixture
+def host_files(libvirt_conn):
+    """``snap = host_files()`` -> every managed file (sha256, mode, owner), libvirt secrets, pools, networks.
+
+    With host_snapshot it is the whole host as the collection sees it; compare before and after.
+    """
+
+    def snap():
+        return {"files": _file_digests(MANAGED_DIRS),
+                "secrets": sorted(s.XMLDesc(0) for s in libvirt_conn.listAllSecrets(0)),
+                "pools": sorted(p.XMLDesc(0) for p in libvirt_conn.listAllStoragePools(0)),
+                "networks": sorted(n.XMLDesc(0) for n in libvirt_conn.listAllNetworks(0))}
+
+    return snap
 
 
 # --------------------------------------------------------------------------- ansible
