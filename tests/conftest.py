@@ -450,8 +450,8 @@ class PlaybookRunner:
         )
         return env
 
-    def run(self, playbook, check=False, diff=False, extra_vars=None):
-        """Run a playbook (YAML text or list of plays); return (task results, exit code)."""
+    def command(self, playbook, check=False, diff=False, extra_vars=None):
+        """The ansible-playbook command line for a playbook (YAML text or list of plays)."""
         if not isinstance(playbook, str):
             playbook = yaml.safe_dump(playbook, sort_keys=False)
         self.count += 1
@@ -464,14 +464,28 @@ class PlaybookRunner:
             cmd.append("--diff")
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
+        return cmd
+
+    def run(self, playbook, check=False, diff=False, extra_vars=None):
+        """Run a playbook (YAML text or list of plays); return (task results, exit code)."""
+        cmd = self.command(playbook, check, diff, extra_vars)
         proc = subprocess.run(cmd, cwd=str(self.tmp), env=self.env(), capture_output=True, text=True, check=False)
         self.last = proc
+        return self.results(proc.stdout, proc.stderr, proc.returncode), proc.returncode
+
+    def start(self, playbook):
+        """Start a playbook in the background: a Popen; ``results(*proc.communicate(), proc.returncode)``."""
+        return subprocess.Popen(self.command(playbook), cwd=str(self.tmp), env=self.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    @staticmethod
+    def results(stdout, stderr, returncode):
         try:
-            out = json.loads(proc.stdout[proc.stdout.index("{"):])
+            out = json.loads(stdout[stdout.index("{"):])
         except ValueError:
             raise AssertionError(
                 "ansible-playbook gave no JSON (rc=%d)\n--- stdout\n%s\n--- stderr\n%s"
-                % (proc.returncode, proc.stdout, proc.stderr)
+                % (returncode, stdout, stderr)
             ) from None
         results = []
         for play in out.get("plays", []):
@@ -481,7 +495,7 @@ class PlaybookRunner:
                     result.setdefault("_task", task["task"]["name"])
                     result.setdefault("_host", host)
                     results.append(result)
-        return results, proc.returncode
+        return results
 
     def module(self, module_name, args=None, check=False, diff=False):
         if "." not in module_name:
@@ -518,6 +532,13 @@ def run_playbook(_playbook_runner):
     Session-scoped, so module- and session-scoped fixtures can use it too.
     """
     return _playbook_runner.run
+
+
+@pytest.fixture(scope="session")
+def playbook_runner(_playbook_runner):
+    """The runner itself, for what run_playbook cannot do: ``proc = playbook_runner.start(plays)`` runs one
+    in the background (fault tests kill things under it)."""
+    return _playbook_runner
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ Fixtures:
   linux_guest     session: the guest's kernel and initramfs (scripts/guest/build.sh,
                   cached in $REPO/.cache/guest), paths QEMU (libvirt-qemu) can read,
                   and ``.cmdline(**kv)`` for its kernel command line
+  restart_libvirtd  ``restart_libvirtd(sig=15)`` stops and starts the main libvirtd
   guest_console   ``console = guest_console()`` -> GuestConsole on a serial log file in
                   ``vm_names.dir`` (QEMU can write there); pass ``console.path`` as
                   ``serial: {type: file, path: ...}`` and ``console.wait_for(...)``
@@ -19,6 +20,9 @@ from __future__ import annotations
 
 import pytest
 
+from pathlib import Path
+
+from tests.support import libvirtd
 from tests.support.guest import GuestConsole, build_guest
 
 
@@ -43,3 +47,14 @@ def guest_console(vm_names):
         return GuestConsole(vm_names.dir / ("%s.log" % name))
 
     return make
+
+
+@pytest.fixture
+def restart_libvirtd():
+    """``restart_libvirtd(sig=15)``: stop the main libvirtd (SIGTERM, or 9 to kill it) and start it the way the
+    testbed does, waiting until it answers; at teardown it is running again whatever the test did."""
+    if Path("/run/systemd/system").is_dir():
+        pytest.fail("this fixture restarts a libvirtd started without systemd (TESTBED)", pytrace=False)
+    yield libvirtd.restart
+    if not libvirtd.answers():
+        libvirtd.start()
