@@ -58,3 +58,44 @@ def restart_libvirtd():
     yield libvirtd.restart
     if not libvirtd.answers():
         libvirtd.start()
+
+
+# --------------------------------------------------------------------------- two hosts (migration)
+# scripts/second_libvirtd.sh runs a second libvirtd on 127.0.0.2 in its own mount namespace;
+# tests/support/two_hosts.py has the helpers (shared with bench/).
+
+
+@pytest.fixture(scope="session")
+def second_libvirt():
+    """The second loopback host (SecondHost: uri, migrate_uri, node1_peer_uri, shared); stopped at
+    session end only if this session started it."""
+    from tests.support.two_hosts import SecondHost
+
+    try:
+        host = SecondHost.ensure()
+    except RuntimeError as err:
+        pytest.fail(str(err), pytrace=False)
+    yield host
+    if host.started:
+        host.stop()
+
+
+@pytest.fixture(scope="session")
+def second_libvirt_uri(second_libvirt):
+    """URI of the second loopback libvirtd: qemu+tcp://127.0.0.2/system (started if needed)."""
+    return second_libvirt.uri
+
+
+@pytest.fixture
+def two_hosts(second_libvirt, vm_names, request):
+    """Per-test view of both hosts: ``.shared_dir`` (a folder both see; removed at teardown) and
+    cleanup of ``vm_names`` on the second host too (only those names)."""
+    from tests.support.two_hosts import remove_dir, remove_domains
+
+    class TwoHosts:
+        second = second_libvirt
+        shared_dir = second_libvirt.shared_dir(request.node.name.replace("[", "-").replace("]", ""))
+
+    yield TwoHosts
+    remove_domains(second_libvirt.uri, vm_names.names)
+    remove_dir(TwoHosts.shared_dir)
