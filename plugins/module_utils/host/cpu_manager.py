@@ -106,6 +106,12 @@ def read_pools(fs):
         return None
 
 
+def pools(fs):
+    """(reserved, pool) as kv_vm sees them: the recorded pools, or nothing reserved and every online CPU."""
+    recorded = read_pools(fs)
+    return recorded if recorded is not None else ([], online_cpus(fs))
+
+
 def apply(fs, reserved_text, pool_text=None, check_mode=False):
     """Validate, then record the pools; returns the module result (with a --diff entry)."""
     online = online_cpus(fs)

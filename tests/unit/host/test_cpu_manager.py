@@ -86,5 +86,6 @@ def test_all_problems_at_once(fs):
 
 def test_read_pools(fs, tmp_path):
     assert cm.read_pools(fs) is None
+    assert cm.pools(fs) == ([], [0, 1, 2, 3])  # no file: the whole host is the pool
     cm.apply(fs, "0", "2-3")
-    assert cm.read_pools(fs) == ([0], [2, 3])
+    assert cm.read_pools(fs) == ([0], [2, 3]) == cm.pools(fs)
