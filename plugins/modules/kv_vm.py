@@ -69,6 +69,15 @@ options:
       - The result's RV(state_files) lists which of these files were removed or kept.
       - Per VM, like O(state); default V(false).
     type: bool
+  cpu_manager_file:
+    description:
+      - Where the host's CPU pools are recorded (C({"reserved": "0", "pool": "1-3"}), written by the
+        P(kvcompute.libvirt.cpu_manager#role) role). Without the file every online CPU is in the pool.
+      - Dedicated CPUs come from the pool; shared VMs float on the pool minus every exclusive CPU. VMs placed with
+        another file are neither counted nor re-pinned, so change it only for tests or a non-standard layout.
+      - See C(docs/dedicated-cpus.md).
+    type: path
+    default: /etc/kvcompute/cpu_manager.json
 notes:
   - Runs on the libvirt host (or against O(uri)); needs libvirt-python, lxml and bitmath there.
   - Supports check mode and diff mode.
@@ -198,6 +207,7 @@ def main():
         shutdown_timeout=dict(type="int"),
         wait_timeout=dict(type="int"),
         purge_state=dict(type="bool"),
+        cpu_manager_file=dict(type="path", default="/etc/kvcompute/cpu_manager.json"),
         domain_type=dict(type="str", choices=["auto", "kvm", "qemu"]),
         video=dict(type="str", choices=["auto", "virtio", "vga", "bochs", "none"]),
     )
