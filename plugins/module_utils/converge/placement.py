@@ -137,26 +137,22 @@ def _text(pins, keys):
 
 def repin_live(conn, name, placement, done):
     """Pin a running VM's vCPUs and emulator threads to its placement now."""
-    live = parse(conn.domain_xml(name))
-    online = _online_vcpus(live)
+    every = _vcpus(parse(conn.domain_xml(name)))
     if placement.vcpus:
-        for vcpu in online:
+        for vcpu in every:
             conn.pin_vcpu(name, vcpu, [placement.vcpus[vcpu]])
         emulator = [placement.emulator] if placement.emulator is not None else placement.vcpus
     else:
-        for vcpu in online:
+        for vcpu in every:
             conn.pin_vcpu(name, vcpu, placement.shared)
         emulator = placement.shared
     conn.pin_emulator(name, emulator)
     done.append("pinned %s live to CPUs %s" % (name, cpu_pool.format_cpuset(placement.vcpus or placement.shared)))
 
 
-def _online_vcpus(live_root):
-    layout = live_root.findall("vcpus/vcpu")
-    if layout:
-        return [int(v.get("id")) for v in layout if v.get("enabled") == "yes"]
-    count = live_root.find("vcpu")
-    return list(range(int(count.get("current") or count.text)))
+def _vcpus(live_root):
+    """Every vCPU, plugged or not: libvirt keeps the pinning of an unplugged one for its next hotplug."""
+    return list(range(int(live_root.find("vcpu").text)))
 
 
 def rebalance(conn, host, done):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: kvcompute.libvirt contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""memory.hugepages -> <memoryBacking><hugepages><page size unit nodeset/>."""
+"""memory.hugepages -> <memoryBacking><hugepages><page size unit nodeset/></hugepages><allocation mode='immediate'/>."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -21,6 +21,8 @@ def render(root, spec, plan):
     backing = sub(root, "memoryBacking")
     pages = sub(backing, "hugepages")
     sub(pages, "page", size=page // 1024, unit="KiB", nodeset=format_cpuset(cells) if cells else None)
+    # Take every page when QEMU starts: a host short of pages fails the start, not the guest later (SIGBUS).
+    sub(backing, "allocation", mode="immediate")
 
 
 def parse(root, out):

@@ -92,8 +92,9 @@ def _dedicated(spec, host, taken, placement, check_memory):
         return
     total = sum(pin.capacity(host, cpus, policy) for cpus in free.values())
     if total < need:
-        raise SpecError([(DEDICATED, "need %d dedicated CPUs%s in one NUMA cell; %s"
-                          % (need, _why(cpu), pin.describe_free(host, free, policy, taken)))])
+        raise SpecError([(DEDICATED, "need %d dedicated CPU%s%s in one NUMA cell; %s"
+                          % (need, "" if need == 1 else "s", _why(cpu),
+                             pin.describe_free(host, free, policy, taken)))])
     taken_cpus, held = [], []
     for cell in sorted(free, key=lambda c: (-pin.capacity(host, free[c], policy), c)):
         part = min(need - len(taken_cpus), pin.capacity(host, free[cell], policy))
