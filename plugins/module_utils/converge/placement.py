@@ -113,6 +113,8 @@ def plan_vm(host, spec, plan, old_root, running, will_start):
     check_memory = not running and (old_root is None or will_start)
     plan.placement = numa_fit.place(spec, view.host, view.taken(but=spec.name), check_memory, keep)
     view.placements[spec.name] = plan.placement  # the next VM of this task sees these CPUs taken
+    if check_memory:
+        numa_fit.consume(view.host, spec, plan.placement)  # ... and this memory gone
 
 
 def changes(old_root, new_root, running):

@@ -5,8 +5,8 @@
 
 A core is a set of thread siblings.  `free` is always a set of pool CPUs that
 no other VM holds.  Thread policies, as Nova's hw:cpu_thread_policy means them:
-  prefer   siblings of one core are used together where they can be, whole free
-           cores first, then the best-fitting part of one core;
+  prefer   as few cores as hold the vCPUs, so siblings are used together, and a
+           partly used core is finished before a whole one is broken;
   isolate  each CPU on its own, wholly free core; the other threads of that core
            are held too, so nothing else runs beside it (no SMT: one CPU per core anyway);
   require  only on an SMT host, and only on cores with at least two free threads,
@@ -87,15 +87,15 @@ def pick(host, free, count, policy):
 
 
 def _pack(groups, count):
-    """Whole groups (largest first) while they fit in what is left; then the smallest group that holds the rest."""
+    """The fewest cores: the largest groups until one holds the rest, then the smallest group that does
+    (so a partly used core is finished before a whole one is broken)."""
     taken, left = [], count
     groups = sorted(groups, key=lambda m: (-len(m), m[0]))
     while left:
-        whole = [m for m in groups if len(m) <= left]
-        if whole:
-            members = whole[0]
-        else:
+        if len(groups[0]) >= left:
             members = min((m for m in groups if len(m) >= left), key=lambda m: (len(m), m[0]))
+        else:
+            members = groups[0]
         groups.remove(members)
         taken.extend(members[:left])
         left -= min(left, len(members))

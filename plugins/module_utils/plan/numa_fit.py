@@ -55,6 +55,27 @@ def place(spec, host, taken, check_memory=True, keep=None):
     return placement
 
 
+def consume(host, spec, placement):
+    """Take the VM's memory off the host's free counts, so the next VM of one task sees what is left."""
+    page = spec.memory.hugepages
+    if placement.guest_cells:
+        wants = [(c["host_cell"], c["memory"]) for c in placement.guest_cells]
+    elif placement.memory_cells:
+        wants = [(placement.memory_cells[0], spec.memory.guest)]
+    else:
+        wants = [(None, spec.memory.guest)]
+    for cell, memory in wants:
+        if page:
+            counts = host.free_pages
+            if cell is None:  # unbound: the kernel takes them where they are; count them off the fullest cell
+                cell = max(sorted(counts), key=lambda c: counts[c].get(page // 1024, 0)) if counts else None
+            if cell is not None:
+                sizes = counts.setdefault(cell, {})
+                sizes[page // 1024] = sizes.get(page // 1024, 0) - memory // page
+        elif cell is not None and cell in host.free_memory:
+            host.free_memory[cell] -= memory
+
+
 def _still_valid(keep, spec, host, taken):
     """The VM's current CPUs still fit its spec, the pool and nobody else: keep them (idempotent re-runs)."""
     cpu = spec.cpu
