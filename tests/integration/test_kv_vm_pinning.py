@@ -75,6 +75,11 @@ def test_dedicated_vm_pinned_second_refused_shared_repinned(run_module, vm_names
     assert emulator_affinity(shared) == "0"
     assert "cpuset='0'" in virsh("dumpxml", "--inactive", shared)
 
+    facts = run_module("kv_host_info", {"cpu_manager_file": pool_file})["host"]["cpu_pools"]
+    assert (facts["reserved"], facts["pool"], facts["shared"]) == ("0", "1", "0")
+    assert facts["exclusive"] == {first: "1"}
+    assert facts["cells"][0]["free_cpus"] == "" and "2048" in facts["cells"][0]["free_hugepages"]
+
     again = run_module("kv_vm", dedicated)
     assert again["changed"] is False, again["changes"]
     assert vcpu_affinity(first) == {0: "1"}

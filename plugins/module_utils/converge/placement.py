@@ -23,7 +23,7 @@ import time
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import pinning
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import parse, tostring
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import cpu_pool
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import cpu_pool, topology
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.plan import cpu_pinning, numa_fit
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors import SpecError
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.virt import VirtError
@@ -181,3 +181,30 @@ def rebalance(conn, host, done):
         changed.append(name)
         done.append("re-pinned shared VM %s to CPUs %s" % (name, cpu_pool.format_cpuset(shared)))
     return changed
+
+
+def pool_facts(conn, fs, source):
+    """kv_host_info's cpu_pools: the pools, who holds which exclusive CPUs, what is free per cell."""
+    caps = topology.parse_capabilities(conn.capabilities_xml())
+    fmt = cpu_pool.format_cpuset
+    try:
+        view = PlacementView(conn, caps, fs, source)
+    except SpecError as err:
+        return {"file": source, "file_present": fs.exists(source), "error": err.problems[0][1]}
+    host, taken = view.host, view.taken()
+    held = {}
+    for cpu, name in sorted(taken.items()):
+        held.setdefault(name, []).append(cpu)
+    free = cpu_pinning.free_by_cell(host, taken)
+    return {
+        "file": source,
+        "file_present": fs.exists(source),
+        "reserved": fmt(host.reserved),
+        "pool": fmt(host.pool),
+        "exclusive": dict((name, fmt(cpus)) for name, cpus in held.items()),
+        "shared": fmt(view.shared()),
+        "cells": [{"id": cell, "free_cpus": fmt(free[cell]), "free_memory_bytes": host.free_memory.get(cell),
+                   "free_hugepages": dict((str(size), count) for size, count in
+                                          sorted(host.free_pages.get(cell, {}).items()))}
+                  for cell in sorted(host.cells)],
+    }
