@@ -71,8 +71,8 @@ options:
     type: bool
   cpu_manager_file:
     description:
-      - Where the host's CPU pools are recorded (C({"reserved": "0", "pool": "1-3"}), written by the
-        P(kvcompute.libvirt.cpu_manager#role) role). Without the file every online CPU is in the pool.
+      - 'Where the host''s CPU pools are recorded (JSON such as C({"reserved": "0", "pool": "1-3"})), written by the
+        cpu_manager role. Without the file every online CPU is in the pool.'
       - Dedicated CPUs come from the pool; shared VMs float on the pool minus every exclusive CPU. VMs placed with
         another file are neither counted nor re-pinned, so change it only for tests or a non-standard layout.
       - See C(docs/dedicated-cpus.md).

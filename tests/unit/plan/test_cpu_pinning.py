@@ -18,7 +18,7 @@ import os
 import sys
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.plan.numa_fit import consume, place
@@ -100,9 +100,9 @@ def check_placement(checker, placement, spec, taken, before_free):
         assert len(partial) <= 1, "siblings not packed: %s" % partial
         if len(set(checker.cell_of[c] for c in pinned)) == 1:
             cell = checker.cell_of[pinned[0]]
-            sizes = sorted((len(t & before_free) for core, t in checker.threads.items()
-                            if checker.cell_of[min(t)] == cell and len(t & before_free) >= (2 if policy == "require"
-                                                                                           else 1)), reverse=True)
+            least = 2 if policy == "require" else 1
+            sizes = sorted((len(t & before_free) for t in checker.threads.values()
+                            if checker.cell_of[min(t)] == cell and len(t & before_free) >= least), reverse=True)
             fewest = next(k for k in range(1, len(sizes) + 1) if sum(sizes[:k]) >= len(pinned))
             assert len(set(cores_used)) == fewest, "%d cores used where %d hold them" % (len(set(cores_used)), fewest)
     return pinned

@@ -63,8 +63,8 @@ def test_invalid_placement_option_is_named(options, field):
 
 def test_messages_say_what_is_allowed():
     with pytest.raises(SpecError) as info:
-        parse_options(vm(cpu={"isolate_emulator_thread": True}, memory={"guest": "513Mi",
-                                                                       "hugepages": {"page_size": "2Mi"}}))
+        parse_options(vm(cpu={"isolate_emulator_thread": True},
+                         memory={"guest": "513Mi", "hugepages": {"page_size": "2Mi"}}))
     text = str(info.value)
     assert "cpu.isolate_emulator_thread: needs cpu.dedicated_cpu_placement: true" in text
     assert "memory.guest: must be a multiple of the hugepage size 2Mi, got 513Mi" in text
