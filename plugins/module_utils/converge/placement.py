@@ -141,8 +141,8 @@ def repin_live(conn, name, placement, done):
     """Pin a running VM's vCPUs and emulator threads to its placement now."""
     every = _vcpus(parse(conn.domain_xml(name)))
     if placement.vcpus:
-        for vcpu in every:
-            conn.pin_vcpu(name, vcpu, [placement.vcpus[vcpu]])
+        for vcpu in every:  # a VM that booted with more vCPUs than it now has CPUs keeps the extra ones on them
+            conn.pin_vcpu(name, vcpu, [placement.vcpus[vcpu]] if vcpu < len(placement.vcpus) else placement.vcpus)
         emulator = [placement.emulator] if placement.emulator is not None else placement.vcpus
     else:
         for vcpu in every:
