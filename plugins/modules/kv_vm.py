@@ -149,6 +149,16 @@ spec:
   description: The resolved spec, in this module's options; feeding it back is a no-op.
   returned: when O(name) is given and the VM is not absent
   type: dict
+placement:
+  description:
+    - Where the VM runs on the host (cpusets in Linux list format). A dedicated VM has C(vcpus) (the host CPU of each
+      vCPU, in order), C(emulator) and C(exclusive) (every CPU it holds); a shared VM has C(cpus), where it floats.
+      C(memory_cells) are the host NUMA cells its memory is bound to (empty when unbound), C(guest_cells) the host
+      cell of each guest NUMA cell. See C(docs/dedicated-cpus.md).
+  returned: when O(name) is given and the VM is not absent
+  type: dict
+  sample: {"pool_file": "/etc/kvcompute/cpu_manager.json", "dedicated": true, "vcpus": [2, 3], "emulator": "1",
+           "exclusive": "1-3", "memory_cells": "0"}
 changes:
   description:
     - Each field that differs, with how it is applied; V(define) (the VM is off), V(live) (applied to the running

@@ -67,6 +67,8 @@ def test_dedicated_vm_pinned_second_refused_shared_repinned(run_module, vm_names
     result = run_module("kv_vm", dedicated)
     assert result["changed"] is True and result["state"] == "running", result
     assert result["spec"]["cpu"]["dedicated_cpu_placement"] is True
+    assert result["placement"] == {"pool_file": pool_file, "dedicated": True, "vcpus": [1], "emulator": "1",
+                                   "exclusive": "1", "memory_cells": "0"}
     assert vcpu_affinity(first) == {0: "1"}
     assert emulator_affinity(first) == "1"
     assert "<vcpupin vcpu='0' cpuset='1'/>" in virsh("dumpxml", "--inactive", first)

@@ -93,7 +93,7 @@ def run_vms(module, missing_required_lib):
 def _converge(module, conn, requests):
     host = HostView(conn, HostFS("/"))
     host.cpu_manager_file = module.params.get("cpu_manager_file") or host.cpu_manager_file
-    if module.check_mode or not placement.needs_lock(host.fs, host.cpu_manager_file, requests):
+    if module.check_mode or not placement.needs_lock(conn, host.fs, host.cpu_manager_file, requests):
         return _converge_all(module, conn, host, requests)
     with placement.host_lock(host.fs):  # from the first read of what is taken to the last define
         results = _converge_all(module, conn, host, requests)

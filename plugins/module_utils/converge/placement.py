@@ -55,14 +55,20 @@ def host_lock(fs, timeout=LOCK_TIMEOUT):
         os.close(fd)  # closing the descriptor releases the lock
 
 
-def needs_lock(fs, source, requests):
-    """Lock when the host has CPU pools or a VM asks for dedicated CPUs, NUMA or hugepages."""
+def needs_lock(conn, fs, source, requests):
+    """Lock when the host has CPU pools, a VM asks for dedicated CPUs, NUMA or hugepages, or one that holds
+    dedicated CPUs goes away (its CPUs go back to the shared VMs)."""
     if fs.exists(source):
         return True
     for request in requests:
         spec = request.spec
         if spec.cpu.dedicated_cpu_placement or spec.cpu.numa is not None or spec.memory.hugepages:
             return True
+        if request.state == "absent":
+            xml = conn.domain_xml(request.name, inactive=True)
+            held = pinning.read(parse(xml)) if xml else None
+            if held is not None and held.vcpus:
+                return True
     return False
 
 
@@ -115,6 +121,20 @@ def plan_vm(host, spec, plan, old_root, running, will_start):
     view.placements[spec.name] = plan.placement  # the next VM of this task sees these CPUs taken
     if check_memory:
         numa_fit.consume(view.host, spec, plan.placement)  # ... and this memory gone
+
+
+def describe(placement):
+    """kv_vm's `placement` result: where the VM's vCPUs, emulator threads and memory are."""
+    fmt = cpu_pool.format_cpuset
+    out = {"pool_file": placement.source, "memory_cells": fmt(placement.memory_cells)}
+    if placement.vcpus:
+        out.update(dedicated=True, vcpus=list(placement.vcpus), exclusive=fmt(placement.exclusive),
+                   emulator=fmt([placement.emulator] if placement.emulator is not None else placement.vcpus))
+    else:
+        out.update(dedicated=False, cpus=fmt(placement.shared))
+    if placement.guest_cells:
+        out["guest_cells"] = [{"id": c["id"], "host_cell": c["host_cell"]} for c in placement.guest_cells]
+    return out
 
 
 def changes(old_root, new_root, running):

@@ -241,6 +241,8 @@ def result(prepared):
     }
     if prepared.desired is not None:
         out["spec"] = prepared.desired
+    if prepared.plan is not None and prepared.plan.placement is not None:
+        out["placement"] = placement.describe(prepared.plan.placement)
     if request.state == "absent" and prepared.current != "absent":
         out["state_files"] = prepared.state_files
     out["diff"] = {
