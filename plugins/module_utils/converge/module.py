@@ -8,7 +8,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils import virt
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import vm
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import devices, vm
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.host_lock import host_lock
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.host_view import HostView
 from ansible_collections.kvcompute.libvirt.plugins.module_utils import libvirt_xml
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.hostfs import HostFS
@@ -48,7 +49,7 @@ def connected(module, work, expected=(), prefix=""):
 
 def read_requests(params):
     """Requests for every VM, or SpecError listing every problem (prefixed by the VM entry)."""
-    defaults = dict((k, v) for k, v in params.items() if k not in ("uri", "vms"))
+    defaults = dict((k, v) for k, v in params.items() if k not in ("uri", "vms") + devices.MODULE_KEYS)
     if params.get("vms") is None:
         return [vm.read_request({}, defaults)]
     defaults.pop("name", None)
@@ -77,9 +78,10 @@ def run_vms(module, missing_required_lib):
     check_libraries(module, missing_required_lib)
     try:
         requests = read_requests(module.params)
+        permitted = devices.read_permitted(module.params, requests)
     except SpecError as err:
         fail_spec(module, err)
-    results = connected(module, lambda conn: _converge(module, conn, requests))
+    results = connected(module, lambda conn: _converge(module, conn, requests, permitted))
     changed = any(r["changed"] for r in results)
     diffs = [r.pop("diff") for r in results]
     if module.params.get("vms") is None:
@@ -89,8 +91,17 @@ def run_vms(module, missing_required_lib):
     module.exit_json(**out)
 
 
-def _converge(module, conn, requests):
-    host = HostView(conn, HostFS("/"))
+def _converge(module, conn, requests, permitted=None):
+    root = module.params.get("root") or "/"
+    if module.check_mode:
+        return _converge_locked(module, conn, requests, permitted, root)
+    with host_lock(root):  # allocate (devices, CIDs) + define, one kv_vm at a time per host
+        return _converge_locked(module, conn, requests, permitted, root)
+
+
+def _converge_locked(module, conn, requests, permitted, root):
+    host = HostView(conn, HostFS(root))
+    host.devices = devices.DeviceLedger(conn, host.fs, permitted)
     prepared, problems = [], []
     for i, request in enumerate(requests):
         try:

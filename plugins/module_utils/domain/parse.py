@@ -13,6 +13,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import (
     devices,
     disks,
     firmware,
+    hostdev,
     interfaces,
     memory,
     metadata,
@@ -20,7 +21,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import (
 )
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import parse as parse_xml
 
-PARSERS = (base, firmware, memory, cpu, resources, disks, interfaces, devices)
+PARSERS = (base, firmware, memory, cpu, resources, disks, interfaces, devices, hostdev)
 
 
 def parse_options(xml_text):

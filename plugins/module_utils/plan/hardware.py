@@ -35,6 +35,8 @@ class HardwarePlan:
     creates: List[dict] = field(default_factory=list)  # images to create before define
     boot_memory: int = 0  # RAM the VM boots with; a virtio-mem device adds the rest up to max_guest
     requested: int = 0  # what the virtio-mem device is asked to plug
+    hostdevs: List[dict] = field(default_factory=list)  # host devices assigned (converge/devices.py)
+    vsock_cid: Optional[int] = None
 
 
 @dataclass
