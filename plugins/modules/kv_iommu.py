@@ -19,7 +19,7 @@ description:
     drivers (O(state=released)), by C(driver_override), unbind and C(drivers_probe), one device at a time.
     Devices with the same vendor:device that are not selected are never touched.
   - Refuses, listing the culprits, when an IOMMU group of a selected device still holds other devices in use by
-    host drivers (PCI bridges excepted): a guest always gets the whole group. Nothing is written then.
+    host drivers (PCI bridges excepted), since a guest always gets the whole group. Nothing is written then.
   - With O(persistent=true) the binding also holds at every boot - one udev rule per device address in
     C(/etc/udev/rules.d/90-kvcompute-vfio.rules) sets C(driver_override) when the device appears and re-probes it,
     and C(/etc/modules-load.d/kvcompute-vfio.conf) loads vfio-pci.
@@ -27,6 +27,8 @@ description:
     role, sets the kernel arguments for it.
 author:
   - kvcompute.libvirt contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - kvcompute.libvirt.host_root
 options:
   devices:
     description:
@@ -47,12 +49,6 @@ options:
     description: Also write (or remove) the boot-time udev rule of each device.
     type: bool
     default: true
-  root:
-    description:
-      - Directory under which C(/sys), C(/proc) and C(/etc) are read and written.
-      - Meant for testing with a fake tree and for chroots; leave the default on real hosts.
-    type: path
-    default: /
 attributes:
   check_mode:
     support: full

@@ -27,6 +27,7 @@ author:
   - kvcompute.libvirt contributors (!UNKNOWN)
 extends_documentation_fragment:
   - kvcompute.libvirt.connection
+  - kvcompute.libvirt.host_root
 options:
   uuid:
     description: The mediated device's UUID. Without it the module only reports.
@@ -53,12 +54,6 @@ options:
     type: str
     choices: [auto, libvirt, sysfs]
     default: auto
-  root:
-    description:
-      - Directory under which C(/sys) and C(/etc) are read and written.
-      - Meant for testing with a fake tree and for chroots; leave the default on real hosts.
-    type: path
-    default: /
 attributes:
   check_mode:
     support: full

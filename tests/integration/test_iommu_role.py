@@ -8,7 +8,7 @@ from tests.support import fake_sysfs as fake
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
-HAS_KERNEL_ARGS = (REPO / "plugins" / "modules" / "kv_kernel_args.py").exists()
+HAS_KERNEL_ARGS = all((REPO / p).exists() for p in ("plugins/modules/kv_kernel_args.py", "roles/kernel_args"))
 
 
 def play(root, tasks_from="main", **variables):
@@ -71,7 +71,7 @@ def test_a_dirty_group_fails_the_role_naming_the_culprit(run_playbook, tmp_path)
     assert "bound to snd_hda_intel" in next(r for r in results if r.get("failed"))["msg"]
 
 
-@pytest.mark.skipif(not HAS_KERNEL_ARGS, reason="kv_kernel_args comes with the hostroles stream")
+@pytest.mark.skipif(not HAS_KERNEL_ARGS, reason="kv_kernel_args and the kernel_args role come with the hostroles stream")
 def test_the_whole_role_asks_for_a_reboot_and_never_reboots_without_consent(run_playbook, tmp_path):
     host = fake.scenario(tmp_path, iommu=False)
     (tmp_path / "etc/default").mkdir(parents=True)

@@ -12,22 +12,36 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import fcntl
 import os
+import time
 from contextlib import contextmanager
 
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.virt import VirtError
+
 LOCK_PATH = "run/kvcompute/allocate.lock"
+TIMEOUT = 900
 
 
 @contextmanager
-def host_lock(root="/"):
-    """Hold an exclusive flock on <root>/run/kvcompute/allocate.lock for the duration of the block."""
+def host_lock(root="/", timeout=TIMEOUT):
+    """Hold an exclusive flock on <root>/run/kvcompute/allocate.lock for the block (VirtError after timeout s)."""
     path = os.path.join(root or "/", LOCK_PATH)
     os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except (IOError, OSError) as err:
+                if err.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise VirtError("another kv_vm run has held %s for %ss; gave up waiting" % (path, timeout))
+                time.sleep(0.05)  # flock has no timed wait; poll
         yield path
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        os.close(fd)  # closing the descriptor releases the lock

@@ -140,4 +140,3 @@ def _derived(name, known):
     """name-1, name-2 ... are the further devices of a multi-selector USB resource 'name'."""
     base, _sep, index = name.rpartition("-")
     return bool(base) and index.isdigit() and base in known
-

@@ -63,16 +63,6 @@ class HostFS:
         """The host path a (symlinked) host path really is, e.g. an mdev's device directory."""
         return self.host(os.path.realpath(self.real(path)))
 
-    def makedirs(self, path, mode=0o755):
-        os.makedirs(self.real(path), mode=mode, exist_ok=True)
-
-    def remove(self, path):
-        """Delete a host file; an absent one is not an error."""
-        try:
-            os.unlink(self.real(path))
-        except FileNotFoundError:
-            pass
-
     def listdir(self, path):
         """Sorted entry names; an absent directory reads as empty (sysfs dirs come and go)."""
         try:
@@ -83,6 +73,22 @@ class HostFS:
     def glob(self, pattern):
         """Sorted host paths matching a host-path glob."""
         return sorted(self.host(p) for p in _glob.glob(self.real(pattern)))
+
+    def makedirs(self, path, mode=0o755):
+        """Create a host directory and its parents (mode for the new ones); fine if it exists."""
+        real = self.real(path)
+        if not os.path.isdir(real):
+            os.makedirs(real, mode)
+
+    def remove(self, path):
+        """Remove a host file; True when there was one."""
+        try:
+            os.unlink(self.real(path))
+        except OSError:
+            if os.path.lexists(self.real(path)):
+                raise
+            return False
+        return True
 
     def write(self, path, text):
         """Write text to a host file.

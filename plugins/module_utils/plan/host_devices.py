@@ -89,8 +89,8 @@ class _Allocator:
 
     # --- USB ----------------------------------------------------------
     def usb(self, where, alias, selector, field):
-        found = [d for d in self.inv.get("usb", []) if (d["vendor"], d["product"]) == (selector["vendor"],
-                                                                                      selector["product"])]
+        ident = (selector["vendor"], selector["product"])
+        found = [d for d in self.inv.get("usb", []) if (d["vendor"], d["product"]) == ident]
         kept = self.own.get(alias, {})
         found.sort(key=lambda d: (kept.get("bus"), kept.get("device")) != (d["bus"], d["device"]))
         for dev in found:
@@ -99,7 +99,7 @@ class _Allocator:
                 self.claim("usb", key, alias)
                 return {"name": alias, "type": "usb", "vendor": dev["vendor"], "product": dev["product"],
                         "bus": dev["bus"], "device": dev["device"]}
-        ident = "%s:%s" % (selector["vendor"], selector["product"])
+        ident = "%s:%s" % ident
         if not found:
             self.problems.append((where + field, "no USB device %s on this host" % ident))
         else:

@@ -24,6 +24,24 @@ def usb_id(text):
     return text[2:] if text.startswith("0x") else text
 
 
+def required_text(f, key, **kwargs):
+    """f.text(key, ...) that also reports a missing key as required."""
+    value = f.text(key, **kwargs)
+    if value is None and not f.has(key):
+        f.fail(key, "is required")
+    return value
+
+
+def read_usb_id(f):
+    """{'vendor', 'product'} (4 lowercase hex digits each) from a mapping of both, or None with the problems noted."""
+    vendor = required_text(f, "vendor", pattern=USB_ID, pattern_help="4 hex digits, for example 0781")
+    product = required_text(f, "product", pattern=USB_ID, pattern_help="4 hex digits, for example 5567")
+    f.done()
+    if vendor and product:
+        return {"vendor": usb_id(vendor), "product": usb_id(product)}
+    return None
+
+
 def _pci(text):
     text = text.lower()
     return text if text.count(":") == 2 else "0000:" + text
@@ -39,15 +57,8 @@ def parse_host_devices(f):
                                   pattern_help="a PCI address such as 0000:01:00.0 or 01:00.0"),
         )
         if item.has("usb"):
-            usb = item.sub("usb")
-            vendor = usb.text("vendor", pattern=USB_ID, pattern_help="4 hex digits, for example 0781")
-            product = usb.text("product", pattern=USB_ID, pattern_help="4 hex digits, for example 5567")
-            for key, value in (("vendor", vendor), ("product", product)):
-                if value is None and not usb.has(key):
-                    usb.fail(key, "is required")
-            usb.done()
-            if vendor and product:
-                dev.usb = m.UsbId(vendor=usb_id(vendor), product=usb_id(product))
+            found = read_usb_id(item.sub("usb"))
+            dev.usb = m.UsbId(**found) if found else None
         if dev.pci_address:
             dev.pci_address = _pci(dev.pci_address)
         if not item.has("name"):

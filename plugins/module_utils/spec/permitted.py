@@ -19,8 +19,8 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.fields impo
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.host_devices import (
     RESOURCE,
     RESOURCE_HELP,
-    USB_ID,
-    usb_id,
+    read_usb_id,
+    required_text,
 )
 
 FIELD = "permitted_host_devices"
@@ -39,12 +39,10 @@ def parse_permitted(data):
         permitted[name] = entry
 
     for item in f.items("pci_host_devices"):
-        selector = item.text("pci_vendor_selector", pattern=VENDOR_DEVICE,
-                             pattern_help="vendor:device in hex, for example 10de:1eb8")
+        selector = required_text(item, "pci_vendor_selector", pattern=VENDOR_DEVICE,
+                                 pattern_help="vendor:device in hex, for example 10de:1eb8")
         name = _resource(item)
         item.boolean("external_resource_provider", False)  # accepted as KubeVirt has it; nothing to provide here
-        if selector is None and not item.has("pci_vendor_selector"):
-            item.fail("pci_vendor_selector", "is required")
         item.done()
         if name and selector:
             add(item, name, {"kind": "pci", "vendor_device": selector.lower()})
@@ -59,16 +57,7 @@ def parse_permitted(data):
             add(item, name, {"kind": "mdev", "type_name": selector})
     for item in f.items("usb"):
         name = _resource(item)
-        selectors = []
-        for sel in item.items("selectors"):
-            vendor = sel.text("vendor", pattern=USB_ID, pattern_help="4 hex digits")
-            product = sel.text("product", pattern=USB_ID, pattern_help="4 hex digits")
-            for key, value in (("vendor", vendor), ("product", product)):
-                if value is None and not sel.has(key):
-                    sel.fail(key, "is required")
-            sel.done()
-            if vendor and product:
-                selectors.append({"vendor": usb_id(vendor), "product": usb_id(product)})
+        selectors = [s for s in (read_usb_id(sel) for sel in item.items("selectors")) if s]
         if not item.has("selectors") or not item.data.get("selectors"):
             item.fail("selectors", "needs at least one {vendor, product}")
         item.boolean("external_resource_provider", False)
@@ -82,10 +71,7 @@ def parse_permitted(data):
 
 
 def _resource(item):
-    name = item.text("resource_name", pattern=RESOURCE, pattern_help=RESOURCE_HELP)
-    if name is None and not item.has("resource_name"):
-        item.fail("resource_name", "is required")
-    return name
+    return required_text(item, "resource_name", pattern=RESOURCE, pattern_help=RESOURCE_HELP)
 
 
 def check_requested(spec, permitted):
