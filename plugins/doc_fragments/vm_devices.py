@@ -16,8 +16,8 @@ options:
     description:
       - Host devices passed to the VM (KubeVirt's C(devices.hostDevices)), each by exactly one of C(device_name)
         (resolved through O(permitted_host_devices)), C(pci_address) or C(usb).
-      - A PCI device becomes a managed VFIO hostdev (C(<hostdev mode='subsystem' type='pci' managed='yes'>)): libvirt
-        detaches it from its host driver when the VM starts. By C(device_name), only devices bound to vfio-pci (or to
+      - A PCI device becomes a managed VFIO hostdev (C(<hostdev mode='subsystem' type='pci' managed='yes'>)), which
+        libvirt detaches from its host driver when the VM starts. By C(device_name), only devices bound to vfio-pci (or to
         no driver) are taken; bind them with M(kvcompute.libvirt.kv_iommu).
       - A USB device becomes a USB hostdev by vendor and product, with its bus and device number so identical devices
         are told apart.
