@@ -67,6 +67,6 @@ options:
         restarts and redefines; M(kvcompute.libvirt.kv_vm_info) reports it as C(vsock_cid).
       - Starting such a VM needs C(/dev/vhost-vsock) (kernel module vhost_vsock); without it the task fails before
         any change, naming it.
+      - Per VM; default V(false).
     type: bool
-    default: false
 """

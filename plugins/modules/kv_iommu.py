@@ -51,8 +51,10 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Reports the sysfs writes and file changes a real run would make, and makes none.
     support: full
   diff_mode:
+    description: Shows the boot-time files (udev rule, modules-load.d) before and after.
     support: full
 notes:
   - Check mode reports the sysfs writes and file changes a real run would make, in RV(writes) and RV(files).

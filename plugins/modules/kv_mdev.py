@@ -56,8 +56,10 @@ options:
     default: auto
 attributes:
   check_mode:
+    description: Reports the actions a real run would take, and takes none.
     support: full
   diff_mode:
+    description: No diff; RV(actions) lists what changes.
     support: none
 notes:
   - M(kvcompute.libvirt.kv_vm) creates the mediated devices its C(gpus) need by itself; this module is for

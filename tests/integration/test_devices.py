@@ -93,7 +93,7 @@ def test_every_device_kind_is_defined_and_reported(run_module, vm_names, host):
 
 
 def test_identical_gpus_one_vm_each_then_a_clear_refusal(run_module, vm_names, host, host_snapshot):
-    names = [vm_names() for _ in range(4)]
+    names = [vm_names() for i in range(4)]
     common = {"permitted_host_devices": PERMITTED, "root": str(host.root)}
     both = run_module("kv_vm", dict(common, vms=[small(n, host_devices=[T4]) for n in names[:2]]))
     assert both["changed"] is True, both.get("msg")

@@ -56,9 +56,9 @@ def _usage(*domains):
     return hostdev.usage(roots)
 
 
-def _resolve(options, inventory, usage=None, own=None, permitted=PERMITTED):
+def _resolve(options, inventory, usage=None, own=None, permitted=None):
     spec = parse_options(dict({"name": "vm"}, **options))
-    allowed = parse_permitted(permitted)
+    allowed = parse_permitted(PERMITTED if permitted is None else permitted)
     assert check_requested(spec, allowed) == []
     return host_devices.resolve(spec, allowed, inventory, usage or _usage(), own or {}, "vm")
 
@@ -67,9 +67,9 @@ def test_identical_gpus_the_free_one_is_taken_and_never_twice(inventory):
     want = {"host_devices": [{"name": "t4", "device_name": "nvidia.com/TU104GL_Tesla_T4"}]}
     first, problems = _resolve(want, inventory)
     assert problems == [] and first == [{"name": "t4", "type": "pci", "address": "0000:03:00.0"}]
-    second, _ = _resolve(want, inventory, usage=_usage(first))
+    second, unused = _resolve(want, inventory, usage=_usage(first))
     assert second[0]["address"] == "0000:04:00.0", "the first T4 is held by vm0"
-    third, _ = _resolve(want, inventory, usage=_usage(first, second))
+    third, unused = _resolve(want, inventory, usage=_usage(first, second))
     assert third[0]["address"] == "0000:05:00.0"
     none, problems = _resolve(want, inventory, usage=_usage(first, second, third))
     assert none == []
@@ -89,33 +89,33 @@ def test_two_devices_of_one_vm_get_two_gpus(inventory):
 def test_a_vm_keeps_its_device_on_a_rerun(inventory):
     want = {"host_devices": [{"name": "t4", "device_name": "nvidia.com/TU104GL_Tesla_T4"}]}
     own = {"t4": {"type": "pci", "address": "0000:05:00.0"}}
-    found, _ = _resolve(want, inventory, own=own)
+    found, unused = _resolve(want, inventory, own=own)
     assert found[0]["address"] == "0000:05:00.0"
     # ... unless another domain took it meanwhile (edited by hand): then a free one
-    found, _ = _resolve(want, inventory, own=own, usage=_usage([{"name": "x", "type": "pci", "address": "0000:05:00.0"}]))
+    found, unused = _resolve(want, inventory, own=own, usage=_usage([{"name": "x", "type": "pci", "address": "0000:05:00.0"}]))
     assert found[0]["address"] == "0000:03:00.0"
 
 
 def test_explicit_pci_address(inventory):
     found, problems = _resolve({"host_devices": [{"name": "nic", "pci_address": "06:00.0"}]}, inventory)
     assert problems == [] and found[0]["address"] == "0000:06:00.0"
-    _, problems = _resolve({"host_devices": [{"name": "nic", "pci_address": "0000:06:00.0"}]}, inventory,
-                           usage=_usage([{"name": "n", "type": "pci", "address": "0000:06:00.0"}]))
+    held = _usage([{"name": "n", "type": "pci", "address": "0000:06:00.0"}])
+    unused, problems = _resolve({"host_devices": [{"name": "nic", "pci_address": "0000:06:00.0"}]}, inventory, usage=held)
     assert problems == [("host_devices[0].pci_address", "0000:06:00.0 is already assigned to vm0")]
-    _, problems = _resolve({"host_devices": [{"name": "nic", "pci_address": "0000:09:00.0"}]}, inventory)
+    unused, problems = _resolve({"host_devices": [{"name": "nic", "pci_address": "0000:09:00.0"}]}, inventory)
     assert problems == [("host_devices[0].pci_address", "no PCI device 0000:09:00.0 on this host")]
 
 
 def test_usb_identical_sticks_by_bus_and_device(inventory):
     want = {"host_devices": [{"name": "stick", "usb": {"vendor": "0x0781", "product": "5567"}}]}
-    first, _ = _resolve(want, inventory)
+    first, unused = _resolve(want, inventory)
     assert first == [{"name": "stick", "type": "usb", "vendor": "0781", "product": "5567", "bus": 1, "device": 2}]
-    second, _ = _resolve(want, inventory, usage=_usage(first))
+    second, unused = _resolve(want, inventory, usage=_usage(first))
     assert (second[0]["bus"], second[0]["device"]) == (1, 3)
-    _, problems = _resolve(want, inventory, usage=_usage(first, second))
+    unused, problems = _resolve(want, inventory, usage=_usage(first, second))
     assert problems[0][0] == "host_devices[0].usb"
     assert "every USB device 0781:5567 is assigned already: bus 1 device 2 to vm0, bus 1 device 3 to vm1" in problems[0][1]
-    _, problems = _resolve({"host_devices": [{"name": "x", "usb": {"vendor": "dead", "product": "beef"}}]}, inventory)
+    unused, problems = _resolve({"host_devices": [{"name": "x", "usb": {"vendor": "dead", "product": "beef"}}]}, inventory)
     assert problems == [("host_devices[0].usb", "no USB device dead:beef on this host")]
 
 
@@ -132,9 +132,9 @@ def test_vgpu_an_existing_free_mdev_first_then_a_new_one_on_the_parent_with_room
     assert problems == []
     assert first == [{"name": "vgpu", "type": "mdev", "uuid": "6b1f3f6e-8e5c-4b7a-9d55-000000000001", "create": None,
                       "display": True}]
-    second, _ = _resolve(want, inventory, usage=_usage(first))
+    second, unused = _resolve(want, inventory, usage=_usage(first))
     assert second[0]["create"] == {"parent": fake.MDEV_PARENTS[0], "type": "nvidia-63"}, "0000:82 has none free"
-    again, _ = _resolve(want, inventory, usage=_usage(first))
+    again, unused = _resolve(want, inventory, usage=_usage(first))
     assert again[0]["uuid"] == second[0]["uuid"], "a new mdev's UUID is derived, so check mode and the run agree"
 
 

@@ -30,9 +30,9 @@ ASSIGNED = [
 ]
 
 
-def _render(options=OPTIONS, assigned=ASSIGNED, cid=7):
-    spec, plan = resolve(parse_options(options), HOST, {})
-    plan.hostdevs, plan.vsock_cid = copy.deepcopy(assigned), cid
+def _render(options=None, assigned=None, cid=7):
+    spec, plan = resolve(parse_options(OPTIONS if options is None else options), HOST, {})
+    plan.hostdevs, plan.vsock_cid = copy.deepcopy(ASSIGNED if assigned is None else assigned), cid
     return spec, render_tree(spec, plan)
 
 
