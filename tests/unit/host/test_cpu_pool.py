@@ -64,7 +64,7 @@ def test_offline_cpus_are_left_out(tmp_path):
 def test_second_holder_waits_then_gives_up(tmp_path):
     fs = HostFS(str(tmp_path))
     with host_lock(fs.root):
-        assert os.path.exists(fs.real(LOCK_PATH))
+        assert os.path.exists(fs.real("/" + LOCK_PATH))
         other = textwrap.dedent("""
             import sys
             from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.host_lock import host_lock
@@ -77,7 +77,7 @@ def test_second_holder_waits_then_gives_up(tmp_path):
         """)
         out = subprocess.run([sys.executable, "-c", other, str(tmp_path)], capture_output=True, text=True,
                              env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)), check=True).stdout
-        assert "another kv_vm run has held %s" % fs.real(LOCK_PATH) in out
+        assert "another kv_vm run has held %s" % fs.real("/" + LOCK_PATH) in out
     with host_lock(fs.root, timeout=0.5):  # released: taken at once
         pass
     with pytest.raises(VirtError):
