@@ -103,8 +103,8 @@ def _converge(module, conn, requests, permitted=None):
     # CIDs: the defined domains hold them) to the last define.
     with host_lock(root):
         results = _converge_all(module, conn, host, requests)
-        if any(r["changed"] for r in results) and placement.needs_lock(conn, host.fs, host.cpu_manager_file,
-                                                                        requests):
+        changed = any(r["changed"] for r in results)
+        if changed and placement.needs_lock(conn, host.fs, host.cpu_manager_file, requests):
             placement.rebalance(conn, host, [])
         return results
 

@@ -21,7 +21,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml impor
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import cpu_pool, topology
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.plan import cpu_pinning, numa_fit
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors import SpecError
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.virt import VirtError
+
 
 def needs_lock(conn, fs, source, requests):
     """Lock when the host has CPU pools, a VM asks for dedicated CPUs, NUMA or hugepages, or one that holds
