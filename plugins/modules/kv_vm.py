@@ -69,6 +69,24 @@ options:
       - The result's RV(state_files) lists which of these files were removed or kept.
       - Per VM, like O(state); default V(false).
     type: bool
+  run_strategy:
+    description:
+      - KubeVirt's C(runStrategy), per VM. V(Always) keeps it running (restarted after a guest shutdown, a guest
+        crash or the death of its QEMU process; libvirt autostart on). V(RerunOnFailure) restarts it after a crash
+        or QEMU death, not after a clean guest shutdown. V(Once) runs it once. V(Manual) leaves it to O(state).
+        V(Halted) keeps it stopped.
+      - Restarts after a guest crash are libvirt's own (C(<on_crash>restart</on_crash>) with a pvpanic device);
+        restarts after a shutdown or a dead QEMU are made by the run-strategy service that the
+        C(kvcompute.libvirt.libvirt_host) role installs. Stored in the domain's metadata; a change is applied to a
+        running VM at once.
+      - "With O(state=present) (the default) the strategy decides: V(Always) starts the VM, V(Halted) stops it,
+        V(RerunOnFailure) and V(Once) start a VM when it is first defined."
+      - As C(virtctl stop) does, O(state=stopped) moves V(Always) and V(Once) to V(Halted); as C(virtctl start)
+        does, O(state=running) moves V(Halted) to V(Always). The result's RV(run_strategy_moved) says so.
+      - Omitted, a VM keeps the strategy it has (none for a new VM, and then nothing restarts it).
+      - See docs/run-strategies.md.
+    type: str
+    choices: [Always, RerunOnFailure, Once, Manual, Halted]
 notes:
   - Runs on the libvirt host (or against O(uri)); needs libvirt-python, lxml and bitmath there.
   - Supports check mode and diff mode.
@@ -118,6 +136,13 @@ EXAMPLES = r"""
       - name: worker2
         cpu:
           cores: 4
+
+- name: A VM kept running by the run-strategy service, as KubeVirt's runStrategy Always
+  kvcompute.libvirt.kv_vm:
+    name: db1
+    run_strategy: Always
+    memory:
+      guest: 4Gi
 
 - name: Remove a VM (disks, NVRAM and TPM state are kept)
   kvcompute.libvirt.kv_vm:
@@ -173,6 +198,16 @@ state_files:
   sample:
     kept: ["/var/lib/libvirt/qemu/nvram/web1_VARS.fd", "/var/lib/libvirt/swtpm/0c4b5c1e-7a35-4d5e-9d1a-2f1e0c7e5a11"]
     removed: []
+run_strategy:
+  description: The VM's run strategy after the task (when it has one).
+  returned: when O(name) is given and the VM has a run strategy
+  type: str
+  sample: Halted
+run_strategy_moved:
+  description: Why the task moved the run strategy (O(state=stopped) on V(Always) or V(Once), O(state=running) on V(Halted)).
+  returned: when the task moved it
+  type: str
+  sample: state stopped moves run_strategy Always to Halted, as virtctl stop does
 vms:
   description: One result per VM, each with the keys above.
   returned: when O(vms) is given
@@ -200,6 +235,7 @@ def main():
         purge_state=dict(type="bool"),
         domain_type=dict(type="str", choices=["auto", "kvm", "qemu"]),
         video=dict(type="str", choices=["auto", "virtio", "vga", "bochs", "none"]),
+        run_strategy=dict(type="str", choices=["Always", "RerunOnFailure", "Once", "Manual", "Halted"]),
     )
     for key in SPEC_KEYS:
         if key not in argument_spec:

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.dump import last_request
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import cpu, memory, metadata
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import cpu, memory, metadata, run_strategy
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.parse import parse_options as parse_domain
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import parse, text
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.reconcile.classify import classify
@@ -42,6 +42,8 @@ def describe(conn, name):
     out["restart_required"] = bool(pending)
     out["restart_required_fields"] = pending
     out["memory_dump"] = last_request(conn, name)
+    out["run_strategy"] = run_strategy.read(root)[0]
+    out["autostart"] = conn.autostart(name)
     return out
 
 

@@ -15,7 +15,7 @@ __metaclass__ = type
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import lifecycle, live, storage, tpm_state
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import lifecycle, live, run_strategy, storage, tpm_state
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.probe import probe
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import cpu, disks, firmware, interfaces, memory, metadata
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.merge import merge
@@ -59,6 +59,7 @@ class Prepared:
     done: List[str] = field(default_factory=list)  # what apply did (the forced stop shows up here)
     state_files: Optional[dict] = None  # state absent: {'kept': [...], 'removed': [...]} (NVRAM file, swtpm dir)
     fs: object = None  # the host's HostFS, for state absent with purge_state
+    run_strategy_moved: Optional[str] = None  # why a start or stop moved the run strategy (virtctl's rules)
 
 
 def read_request(data, defaults):
@@ -125,6 +126,8 @@ def prepare(conn, host, request):
         return prepared
     inactive = conn.domain_xml(name, inactive=True)
     old_root = parse(inactive) if inactive else None
+    request, moved = run_strategy.adjust(request, prepared.current, old_root)
+    prepared.request = request
     running = prepared.current in lifecycle.UP or prepared.current == "paused"
     live_xml = conn.domain_xml(name) if running else None
     live_root = parse(live_xml) if running else None
@@ -164,6 +167,7 @@ def prepare(conn, host, request):
     if prepared.live:
         prepared.actions.append("apply live")
     prepared.actions.extend(planned)
+    run_strategy.plan(conn, prepared, live_root, moved)
     if "start" in planned:
         prepared.pending = []  # a (re)boot takes every restart-only change
     return prepared
@@ -190,6 +194,7 @@ def apply(conn, prepared, run_command):
     request, name, done = prepared.request, prepared.request.name, []
     if request.state == "absent":
         if prepared.current != "absent":
+            run_strategy.hold(conn, name, run_strategy.stored(conn, name), request)
             lifecycle.stop(conn, name, request.shutdown_timeout, request.wait_timeout, done)
             purge = request.purge_state
             conn.undefine(name, keep_nvram=not purge, keep_tpm=not purge)
@@ -206,6 +211,9 @@ def apply(conn, prepared, run_command):
         done.append("created disk %s" % create["name"])
     if prepared.live:
         live.apply(conn, name, prepared.spec, prepared.plan, prepared.live, request.wait_timeout, done)
+    run_strategy.apply(conn, prepared, done)
+    strategy = prepared.spec.run_strategy
+    held = "stop" in prepared.actions and run_strategy.hold(conn, name, strategy, request)
     if "stop" in prepared.actions:
         lifecycle.stop(conn, name, request.shutdown_timeout, request.wait_timeout, done)
     if "start" in prepared.actions:
@@ -214,6 +222,8 @@ def apply(conn, prepared, run_command):
             done.append("resumed")
         else:
             lifecycle.start(conn, name, request.wait_timeout, done)
+    if held:
+        run_strategy.release(conn, name, strategy)
     return done
 
 
@@ -233,6 +243,7 @@ def result(prepared):
     }
     if prepared.desired is not None:
         out["spec"] = prepared.desired
+    out.update(run_strategy.result_keys(prepared))
     if request.state == "absent" and prepared.current != "absent":
         out["state_files"] = prepared.state_files
     out["diff"] = {

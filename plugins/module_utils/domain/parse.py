@@ -17,10 +17,11 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import (
     memory,
     metadata,
     resources,
+    run_strategy,
 )
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import parse as parse_xml
 
-PARSERS = (base, firmware, memory, cpu, resources, disks, interfaces, devices)
+PARSERS = (base, firmware, memory, cpu, resources, disks, interfaces, devices, run_strategy)
 
 
 def parse_options(xml_text):

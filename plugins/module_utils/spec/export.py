@@ -45,6 +45,7 @@ def to_options(spec):
         "watchdog": vars(spec.watchdog) if spec.watchdog else None,
         "tpm": {"persistent": spec.tpm.persistent} if spec.tpm else None,
         "memory_dump": {"on_crash": True} if spec.memory_dump.on_crash else None,
+        "run_strategy": spec.run_strategy,
     })
 
 

@@ -145,3 +145,4 @@ class VMSpec:
     watchdog: Optional[Watchdog] = None
     tpm: Optional[Tpm] = None
     memory_dump: MemoryDump = field(default_factory=MemoryDump)
+    run_strategy: Optional[str] = None  # runstrategy/policy.py STRATEGIES; None: not set, kept as the domain has it

@@ -11,13 +11,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.runstrategy.policy import STRATEGIES as RUN_STRATEGIES
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import model as m
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors import SpecError
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.fields import Fields
 
 SPEC_KEYS = ("name", "domain_type", "machine", "firmware", "kernel_boot", "cpu", "memory", "resources",
              "disks", "interfaces", "video", "serial", "rng", "watchdog", "tpm",
-             "memory_dump")
+             "memory_dump", "run_strategy")
 
 VM_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
 VM_NAME_HELP = "1-64 characters: letters, digits, '_', '.', '+', '-', starting with a letter or digit"
@@ -61,6 +62,7 @@ def _vm(f):
         watchdog=_watchdog(f.sub("watchdog")) if f.has("watchdog") else None,
         tpm=_tpm(f.sub("tpm")) if f.has("tpm") else None,
         memory_dump=_memory_dump(f.sub("memory_dump")),
+        run_strategy=f.text("run_strategy", None, choices=RUN_STRATEGIES),
     )
     f.done(SPEC_KEYS)
     _cross_checks(f, spec)

@@ -221,4 +221,6 @@ def valid_options(draw, kvm_usable=True, minimal=False):
         opts["watchdog"] = wd
     if draw(st.booleans()):
         opts["tpm"] = draw(st.sampled_from([{}, {"persistent": False}, {"persistent": True}]))
+    if draw(st.booleans()):
+        opts["run_strategy"] = draw(st.sampled_from(["Always", "RerunOnFailure", "Once", "Manual", "Halted"]))
     return opts
