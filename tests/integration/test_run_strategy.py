@@ -212,7 +212,7 @@ def test_kill9_always_and_rerun_on_failure_run_again(run_module, vm_names, libvi
 @pytest.mark.tcg
 @pytest.mark.guest
 def test_guest_poweroff_always_restarts_rerun_and_once_stay_off(run_module, vm_names, linux_guest, guest_console,
-                                                                  libvirt_conn, runstrategy, record_property):
+                                                                libvirt_conn, runstrategy, record_property):
     import libvirt
 
     names = {"Always": vm_names(), "RerunOnFailure": vm_names(), "Once": vm_names()}
@@ -283,8 +283,7 @@ def test_stop_moves_always_to_halted_and_it_stays_off(run_module, vm_names, linu
 
 
 @pytest.mark.slow
-def test_restart_and_absent_of_always_are_not_undone_by_the_service(run_module, vm_names, libvirt_conn,
-                                                                     runstrategy):
+def test_restart_and_absent_of_always_are_not_undone_by_the_service(run_module, vm_names, libvirt_conn, runstrategy):
     name = vm_names()
     vm = tiny_vm(name, run_strategy="Always")
     svc = runstrategy(name)
