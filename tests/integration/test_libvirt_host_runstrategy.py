@@ -41,8 +41,12 @@ def play(role_vars):
              "roles": [{"role": "kvcompute.libvirt.libvirt_host", "vars": role_vars}]}]
 
 
+def failed(results):
+    return [r for r in results if r.get("failed")]
+
+
 def changed_tasks(results):
-    assert not [r for r in results if r.get("failed")], [r for r in results if r.get("failed")]
+    assert not failed(results), failed(results)
     return [r["_task"].split(" : ", 1)[-1] for r in results if r.get("changed")]
 
 
@@ -55,12 +59,12 @@ def service_status(role_vars):
 def test_role_runs_the_service_idempotently(run_playbook, role_vars, monkeypatch):
     monkeypatch.setenv("ANSIBLE_RUN_TAGS", "libvirt_host_runstrategy")
     check, rc = run_playbook(play(role_vars), check=True)
-    assert rc == 0
+    assert rc == 0, failed(check)
     assert "Start the run-strategy service (daemon with a pid file)" in changed_tasks(check)
     assert service_status(role_vars).returncode != 0  # check mode installed and started nothing
 
     first, rc = run_playbook(play(role_vars))
-    assert rc == 0
+    assert rc == 0, failed(first)
     assert set(changed_tasks(first)) >= {"Install the run-strategy service and its decision policy",
                                          "Start the run-strategy service (daemon with a pid file)"}
     status = service_status(role_vars)
@@ -70,16 +74,16 @@ def test_role_runs_the_service_idempotently(run_playbook, role_vars, monkeypatch
         assert "only %s" % role_vars["libvirt_host_runstrategy_only"][0] in handle.read()
 
     again, rc = run_playbook(play(role_vars))
-    assert rc == 0 and changed_tasks(again) == []
+    assert rc == 0 and changed_tasks(again) == [], failed(again)
     recheck, rc = run_playbook(play(role_vars), check=True)
-    assert rc == 0 and changed_tasks(recheck) == []
+    assert rc == 0 and changed_tasks(recheck) == [], failed(recheck)
 
     # New files (an upgrade of the collection): the running daemon is replaced by one that runs them.
     pid = status.stdout.split("pid ")[1].rstrip(")\n")
     with open(role_vars["libvirt_host_runstrategy_dir"] + "/kv-runstrategy", "a") as handle:
         handle.write("# an older copy\n")
     upgraded, rc = run_playbook(play(role_vars))
-    assert rc == 0
+    assert rc == 0, failed(upgraded)
     assert {"Stop the run-strategy service to run its new files",
             "Start the run-strategy service (daemon with a pid file)"} <= set(changed_tasks(upgraded))
     status = service_status(role_vars)
