@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.libvirtd import ensure_libvirtd, restart_libvirtd as restart, wait_until
+from tests.support.libvirtd import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -57,13 +57,6 @@ def paused_start_and_stop(name):
     assert virsh("dumpxml", name).count("persistent_state='yes'") == 1
     virsh("destroy", name)
     wait_until("%s shut off" % name, lambda: virsh("domstate", name) == "shut off", 30)
-
-
-@pytest.fixture
-def restart_libvirtd():
-    """``restart_libvirtd()``: restart the test bed's libvirtd and wait until it answers (tests/support/libvirtd.py)."""
-    yield lambda timeout=60: restart(timeout=timeout)
-    ensure_libvirtd()  # a failed test must not leave the host without libvirtd
 
 
 @pytest.fixture

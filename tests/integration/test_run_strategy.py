@@ -24,7 +24,7 @@ import pytest
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.runstrategy import policy
 from test_guest import READY, guest_vm  # noqa: E402 pylint: disable=wrong-import-position
-from tests.support.libvirtd import ensure_libvirtd, restart_libvirtd, wait_until
+from tests.support.libvirtd import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.libvirt]
 
@@ -59,11 +59,17 @@ class RunningService:
 
     def wait_log(self, pattern, since=0, timeout=60):
         """Wait until the log (after offset `since`) matches; return the match."""
-        regex = re.compile(pattern)
+        regex, found = re.compile(pattern), []
+
+        def seen():
+            found[:] = [regex.search(self.text()[since:])]
+            return found[0]
+
         try:
-            return wait_until("service log line %r" % pattern, lambda: regex.search(self.text()[since:]), timeout)
+            wait_until("service log line %r" % pattern, seen, timeout, interval=0.1)
         except AssertionError as err:
             raise AssertionError("%s\n--- service log\n%s" % (err, self.text())) from None
+        return found[0]
 
     def stop(self):
         proc = subprocess.run([sys.executable, str(SERVICE), "--stop", "--pid-file", str(self.pid_file)],
@@ -306,17 +312,14 @@ def test_restart_and_absent_of_always_are_not_undone_by_the_service(run_module, 
 
 @pytest.mark.slow
 def test_libvirtd_restart_then_kill9_is_still_handled(run_module, vm_names, libvirt_conn, libvirt_uri,
-                                                      runstrategy, record_property):
+                                                      runstrategy, restart_libvirtd, record_property):
     always, rerun = vm_names(), vm_names()
     svc = runstrategy(always, rerun)
     for name, strategy in ((always, "Always"), (rerun, "RerunOnFailure")):
         ok(run_module("kv_vm", tiny_vm(name, run_strategy=strategy, state="running")))
     pids = {name: qemu_pid(name) for name in (always, rerun)}
     mark = svc.mark()
-    try:
-        restart_libvirtd(libvirt_uri)
-    finally:
-        ensure_libvirtd(libvirt_uri)
+    restart_libvirtd()  # SIGTERM, libvirtd -d, until it answers; the fixture restores it if this fails
     assert {name: qemu_pid(name) for name in pids} == pids, "a libvirtd restart must not touch running QEMUs"
     svc.wait_log(r"connection to .* closed", since=mark)
     # Kill at once: whether the service has reconnected yet or not, the kill is handled
