@@ -148,6 +148,8 @@ class Connection:
         try:
             self.lookup(name).create()
         except libvirt.libvirtError as err:
+            if err.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID and self.state(name) in ("running", "blocked"):
+                return  # started meanwhile (the run-strategy service starts Always VMs too)
             raise _wrap("cannot start %s" % name, err)
 
     def shutdown(self, name):
@@ -189,6 +191,15 @@ class Connection:
 
     def autostart(self, name):
         return bool(self.lookup(name).autostart())
+
+    def set_crash_action(self, name, action):
+        """<on_crash> of the running domain (libvirt action name, e.g. restart, coredump-destroy)."""
+        const = "VIR_DOMAIN_LIFECYCLE_ACTION_" + action.upper().replace("-", "_")
+        try:
+            self.lookup(name).setLifecycleAction(libvirt.VIR_DOMAIN_LIFECYCLE_CRASH, getattr(libvirt, const),
+                                                 libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot set on_crash %s on running %s" % (action, name), err)
 
     def wait_for_state(self, name, wanted, timeout, interval=0.2):
         """Poll until the domain is in one of `wanted` states; return the state.

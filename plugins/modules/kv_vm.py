@@ -98,6 +98,24 @@ options:
       - Meant for testing with a fake tree and for chroots; leave the default on real hosts.
     type: path
     default: /
+  run_strategy:
+    description:
+      - KubeVirt's C(runStrategy), per VM. V(Always) keeps it running (restarted after a guest shutdown, a guest
+        crash or the death of its QEMU process; libvirt autostart on). V(RerunOnFailure) restarts it after a crash
+        or QEMU death, not after a clean guest shutdown. V(Once) runs it once. V(Manual) leaves it to O(state).
+        V(Halted) keeps it stopped.
+      - Restarts after a guest crash are libvirt's own (C(<on_crash>restart</on_crash>) with a pvpanic device);
+        restarts after a shutdown or a dead QEMU are made by the run-strategy service that the
+        C(kvcompute.libvirt.libvirt_host) role installs. Stored in the domain's metadata; a change is applied to a
+        running VM at once.
+      - "With O(state=present) (the default) the strategy decides: V(Always) starts the VM, V(Halted) stops it,
+        V(RerunOnFailure) and V(Once) start a VM when it is first defined."
+      - As C(virtctl stop) does, O(state=stopped) moves V(Always) and V(Once) to V(Halted); as C(virtctl start)
+        does, O(state=running) moves V(Halted) to V(Always). The result's RV(run_strategy_moved) says so.
+      - Omitted, a VM keeps the strategy it has (none for a new VM, and then nothing restarts it).
+      - See docs/run-strategies.md.
+    type: str
+    choices: [Always, RerunOnFailure, Once, Manual, Halted]
 notes:
   - Host devices and VSOCK CIDs are allocated from what the defined domains of the host hold, under a host-wide
     lock, so a device or mediated device goes to one VM at a time. See the C(host_devices) and C(gpus) options.
@@ -172,6 +190,12 @@ EXAMPLES = r"""
       - name: vgpu
         device_name: nvidia.com/GRID_T4-1Q
     autoattach_vsock: true
+- name: A VM kept running by the run-strategy service, as KubeVirt's runStrategy Always
+  kvcompute.libvirt.kv_vm:
+    name: db1
+    run_strategy: Always
+    memory:
+      guest: 4Gi
 
 - name: Remove a VM (disks, NVRAM and TPM state are kept)
   kvcompute.libvirt.kv_vm:
@@ -237,6 +261,16 @@ state_files:
   sample:
     kept: ["/var/lib/libvirt/qemu/nvram/web1_VARS.fd", "/var/lib/libvirt/swtpm/0c4b5c1e-7a35-4d5e-9d1a-2f1e0c7e5a11"]
     removed: []
+run_strategy:
+  description: The VM's run strategy after the task (when it has one).
+  returned: when O(name) is given and the VM has a run strategy
+  type: str
+  sample: Halted
+run_strategy_moved:
+  description: Why the task moved the run strategy (O(state=stopped) on V(Always) or V(Once), O(state=running) on V(Halted)).
+  returned: when the task moved it
+  type: str
+  sample: state stopped moves run_strategy Always to Halted, as virtctl stop does
 vms:
   description: One result per VM, each with the keys above.
   returned: when O(vms) is given
@@ -267,6 +301,7 @@ def main():
         video=dict(type="str", choices=["auto", "virtio", "vga", "bochs", "none"]),
         permitted_host_devices=dict(type="dict"),
         root=dict(type="path", default="/"),
+        run_strategy=dict(type="str", choices=["Always", "RerunOnFailure", "Once", "Manual", "Halted"]),
     )
     for key in SPEC_KEYS:
         if key not in argument_spec:

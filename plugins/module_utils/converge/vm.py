@@ -15,7 +15,8 @@ __metaclass__ = type
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import devices, lifecycle, live, placement, storage, tpm_state
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import devices, lifecycle, live, placement
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import run_strategy, storage, tpm_state
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.probe import probe
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import cpu, disks, firmware, interfaces, memory, metadata
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.merge import merge
@@ -60,6 +61,7 @@ class Prepared:
     state_files: Optional[dict] = None  # state absent: {'kept': [...], 'removed': [...]} (NVRAM file, swtpm dir)
     fs: object = None  # the host's HostFS, for state absent with purge_state
     repin: bool = False  # the running VM's vCPUs move to other host CPUs (converge/placement.py)
+    run_strategy_moved: Optional[str] = None  # why a start or stop moved the run strategy (virtctl's rules)
 
 
 def read_request(data, defaults):
@@ -126,6 +128,8 @@ def prepare(conn, host, request):
         return prepared
     inactive = conn.domain_xml(name, inactive=True)
     old_root = parse(inactive) if inactive else None
+    request, strategy_moved = run_strategy.adjust(request, prepared.current, old_root)
+    prepared.request = request
     running = prepared.current in lifecycle.UP or prepared.current == "paused"
     live_xml = conn.domain_xml(name) if running else None
     live_root = parse(live_xml) if running else None
@@ -176,7 +180,8 @@ def prepare(conn, host, request):
     if devices.creates(plan):
         prepared.actions.append("create mediated devices")
     prepared.actions.extend(planned)
-    devices.check_start(host.fs, spec, prepared.actions)
+    run_strategy.plan(conn, prepared, live_root, strategy_moved)
+    devices.check_start(host.fs, spec, prepared.actions)  # after the run strategy: it may add a start
     if "start" in planned:
         prepared.pending = []  # a (re)boot takes every restart-only change
     return prepared
@@ -203,6 +208,7 @@ def apply(conn, prepared, run_command):
     request, name, done = prepared.request, prepared.request.name, []
     if request.state == "absent":
         if prepared.current != "absent":
+            run_strategy.hold(conn, name, run_strategy.stored(conn, name), request)
             lifecycle.stop(conn, name, request.shutdown_timeout, request.wait_timeout, done)
             purge = request.purge_state
             conn.undefine(name, keep_nvram=not purge, keep_tpm=not purge)
@@ -222,6 +228,9 @@ def apply(conn, prepared, run_command):
         live.apply(conn, name, prepared.spec, prepared.plan, prepared.live, request.wait_timeout, done)
     if prepared.repin and conn.state(name) in lifecycle.UP + ("paused",):
         placement.repin_live(conn, name, prepared.plan.placement, done)
+    run_strategy.apply(conn, prepared, done)
+    strategy = prepared.spec.run_strategy
+    held = "stop" in prepared.actions and run_strategy.hold(conn, name, strategy, request)
     if "stop" in prepared.actions:
         lifecycle.stop(conn, name, request.shutdown_timeout, request.wait_timeout, done)
     if "start" in prepared.actions:
@@ -230,6 +239,8 @@ def apply(conn, prepared, run_command):
             done.append("resumed")
         else:
             lifecycle.start(conn, name, request.wait_timeout, done)
+    if held:
+        run_strategy.release(conn, name, strategy)
     return done
 
 
@@ -251,6 +262,7 @@ def result(prepared):
         out["spec"] = prepared.desired
     if prepared.plan is not None and prepared.plan.placement is not None:
         out["placement"] = placement.describe(prepared.plan.placement)
+    out.update(run_strategy.result_keys(prepared))
     if request.state == "absent" and prepared.current != "absent":
         out["state_files"] = prepared.state_files
     out["diff"] = {

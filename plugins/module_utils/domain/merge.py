@@ -52,7 +52,8 @@ def _merge_metadata(new, old):
         return
     new_meta = new.find("metadata")
     for child in old_meta:
-        if isinstance(child.tag, str) and child.tag != KV_TAG:
+        # An element the new definition renders itself (ours: spec, run strategy) is replaced, not doubled.
+        if isinstance(child.tag, str) and child.tag != KV_TAG and new_meta.find(child.tag) is None:
             new_meta.append(copy.deepcopy(child))
 
 

@@ -21,6 +21,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import (
     numa,
     pinning,
     resources,
+    run_strategy,
 )
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import sub, tostring
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.export import to_options
@@ -29,6 +30,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.export impo
 def render_tree(spec, plan):
     root = base.render(spec, plan)
     metadata.render(root, to_options(spec))
+    run_strategy.render(root, spec)
     firmware.render(root, spec, plan)
     cpu.render(root, spec, plan)
     memory.render(root, spec, plan)

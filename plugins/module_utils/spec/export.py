@@ -51,6 +51,7 @@ def to_options(spec):
         "host_devices": [host_device_options(d) for d in spec.host_devices] or None,
         "gpus": [{"name": g.name, "device_name": g.device_name} for g in spec.gpus] or None,
         "autoattach_vsock": True if spec.autoattach_vsock else None,
+        "run_strategy": spec.run_strategy,
     })
 
 

@@ -193,3 +193,4 @@ class VMSpec:
     host_devices: List[HostDevice] = field(default_factory=list)
     gpus: List[Gpu] = field(default_factory=list)
     autoattach_vsock: bool = False
+    run_strategy: Optional[str] = None  # runstrategy/policy.py STRATEGIES; None: not set, kept as the domain has it

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import cpu_placement
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.runstrategy.policy import STRATEGIES as RUN_STRATEGIES
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import model as m
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors import SpecError
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.fields import Fields
@@ -19,7 +20,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import host
 
 SPEC_KEYS = ("name", "domain_type", "machine", "firmware", "kernel_boot", "cpu", "memory", "resources",
              "disks", "interfaces", "video", "serial", "rng", "watchdog", "tpm",
-             "memory_dump", "host_devices", "gpus", "autoattach_vsock")
+             "memory_dump", "host_devices", "gpus", "autoattach_vsock", "run_strategy")
 
 VM_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
 VM_NAME_HELP = "1-64 characters: letters, digits, '_', '.', '+', '-', starting with a letter or digit"
@@ -67,6 +68,7 @@ def _vm(f):
         host_devices=host_devices.parse_host_devices(f),
         gpus=host_devices.parse_gpus(f),
         autoattach_vsock=f.boolean("autoattach_vsock", False),
+        run_strategy=f.text("run_strategy", None, choices=RUN_STRATEGIES),
     )
     f.done(SPEC_KEYS)
     _cross_checks(f, spec)
