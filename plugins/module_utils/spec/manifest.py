@@ -95,7 +95,8 @@ def translate(manifest, name=None, catalogue=None, storage_pool="default", image
                      ignored=top.ignored)
     tr.catalogue = manifest_volumes.Catalogue(catalogue, problems)
     meta = top.sub("metadata")
-    vm_name = name or meta.text("name")
+    vm_name = meta.text("name")
+    vm_name = name or vm_name
     if vm_name is None:
         meta.fail("name", "is required (or give kv_vm's name)")
     tr.options["name"] = vm_name

@@ -58,9 +58,10 @@ def interfaces(spec_f, devices_f, tr):
         _network(networks[name], nic, binding, inf, tr, i)
         inf.done()
         out.append(nic)
-    for name, (_kind, nf) in sorted(networks.items()):
+    for name, entry in sorted(networks.items()):
         if name not in used:
-            nf.fail("name", "network %r is used by no interface in domain.devices.interfaces" % name)
+            entry[1].fail("name", "network %r is used by no interface in domain.devices.interfaces" % name)
+            _network(entry, {"name": name}, None, entry[1], tr, len(out))  # still name what else is wrong
     if not out and not networks and tr.autoattach_pod:
         # KubeVirt gives a VM without networks one pod interface.
         out.append({"name": "default", "type": "user"})

@@ -120,6 +120,7 @@ def disks(spec_f, devices_f, tr, ctx):
     for name, (_j, vf) in sorted(volumes.items()):
         if name not in used:
             vf.fail("name", "volume %r is used by no disk in domain.devices.disks" % name)
+            _source(vf, {"name": name}, tr, len(out), ctx)  # still name what else is wrong with it
     if out:
         tr.options["disks"] = out
 
@@ -167,6 +168,7 @@ def _source(vf, disk, tr, i, ctx):
     if kind is None:
         if not any(vf.has(k) for k in REFUSED_VOLUMES):
             vf.fail(None, "needs one of %s" % ", ".join(VOLUME_TYPES))
+        vf.done()
         return
     src = vf.sub(kind)
     where = "disks[%d]" % i
