@@ -133,7 +133,7 @@ def _volume(disk, option, seed, cat, storage_pool):
         return dict(name, **{SEED_KINDS[label]: body})
     if disk.transient and disk.ephemeral and disk.path:
         return dict(name, emptyDisk={"capacity": option.get("size")})
-    image = cat.reverse(disk) if (disk.path or disk.pool) else None
+    image = cat.reverse(disk) if (disk.transient or disk.pool) else None  # a container disk is overlaid per boot
     if image is not None:
         return dict(name, containerDisk={"image": image})
     if disk.pool:
