@@ -98,6 +98,8 @@ def _domain(opts):
         devices["tpm"] = {"persistent": opts["tpm"]["persistent"]}
     if opts.get("video") == "none":
         devices["autoattachGraphicsDevice"] = False
+    elif opts.get("video") not in (None, "auto"):
+        devices["video"] = {"type": opts["video"]}
     if opts.get("serial", {}).get("type") == "none":
         devices["autoattachSerialConsole"] = False
     if opts.get("autoattach_vsock"):

@@ -107,6 +107,8 @@ def translate(manifest, name=None, catalogue=None, storage_pool="default", image
     for key in OBJECT_META_IGNORED:
         if key == "annotations" and tr.extra is not None and len(meta.raw(key)) == 1:
             continue  # only ours, and honoured
+        if key == "namespace":
+            continue  # honoured: the cloud-init instance-id is <name>.<namespace>
         meta.ignore(key, "Kubernetes object metadata; kv_vm keeps only the name")
     meta.done()
     top.ignore("status", "status is written by KubeVirt; kv_vm_info reports the VM's state")

@@ -42,7 +42,6 @@ REFUSED_DEVICES = {
     "downwardMetrics": "the downward metrics device is not supported",
     "disableHotplug": "hotplug of disks and NICs is not supported",
     "panicDevices": "panic devices are set by memory_dump here",
-    "video": "the video model is the kv_vm option video (see metadata.annotations)",
 }
 IGNORED_DEVICES = {
     "autoattachMemBalloon": "libvirt adds its default balloon device; kv_vm does not manage it",
@@ -231,6 +230,11 @@ def _devices(f, tr):
         opts["serial"] = {"type": "none"}
         tr.note("serial", f.where("autoattachSerialConsole"))
     f.boolean("autoattachGraphicsDevice", True)
+    video = f.sub("video")
+    if video.has("type"):
+        opts["video"] = video.raw("type")
+        tr.note("video", video.where("type"))
+    video.done()
     f.boolean("autoattachSerialConsole", True)
     tr.autoattach_pod = f.boolean("autoattachPodInterface", True)
     if f.raw("autoattachVSOCK") not in (None, False):

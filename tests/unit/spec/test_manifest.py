@@ -371,3 +371,16 @@ def test_translation_does_not_change_the_input():
     before = copy.deepcopy(m)
     mf.to_spec(m, catalogue=CAT)
     assert m == before
+
+
+def test_every_refused_and_ignored_field_is_in_the_documented_table():
+    from pathlib import Path
+
+    from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import manifest_domain as md
+    from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import manifest_volumes as mv
+
+    doc = (Path(kc.DATA).parents[2] / "docs" / "kubevirt-mapping.md").read_text()
+    table = doc[doc.index("## The table"):]
+    keys = (list(md.REFUSED_DOMAIN) + list(md.REFUSED_DEVICES) + list(md.IGNORED_DEVICES) + list(mf.IGNORED_SPEC)
+            + list(mf.REFUSED_SPEC) + list(mv.REFUSED_VOLUMES) + list(mf.OBJECT_META_IGNORED))
+    assert [k for k in keys if "`%s`" % k not in table and "%s`" % k not in table] == []

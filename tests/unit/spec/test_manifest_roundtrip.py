@@ -74,7 +74,7 @@ def test_what_kubevirt_cannot_say_travels_in_the_annotation():
                           "interfaces": [{"name": "lan", "type": "bridge", "source": "br0"}],
                           "disks": [{"name": "cd", "device": "cdrom"}]})
     out, again, _tr = round_trip(spec)
-    assert set(annotation(out)) == {"domain_type", "video", "serial", "interfaces", "disks"}
+    assert set(annotation(out)) == {"domain_type", "serial", "interfaces", "disks"}
     assert to_options(again) == to_options(spec)
 
 
