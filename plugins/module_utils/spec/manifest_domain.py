@@ -153,8 +153,8 @@ def _whole_mib(f, key, value):
     if count % MIB == 0:
         return value
     rounded = format_bytes(-(-count // MIB) * MIB)
-    f.ignored.append({"field": f.where(key), "reason": "%s rounded up to %s: QEMU sizes RAM in whole MiB, as libvirt "
-                                                      "rounds it for KubeVirt" % (value, rounded)})
+    reason = "%s rounded up to %s: QEMU sizes RAM in whole MiB, as libvirt rounds it for KubeVirt" % (value, rounded)
+    f.ignored.append({"field": f.where(key), "reason": reason})
     return rounded
 
 

@@ -137,25 +137,25 @@ def test_yaml_string_and_mapping_give_the_same_spec():
 
 
 def test_manifest_and_options_give_the_same_spec():
+    devices = {"rng": {}, "tpm": {"persistent": True},
+               "watchdog": {"name": "w", "i6300esb": {"action": "poweroff"}},
+               "autoattachGraphicsDevice": False, "autoattachSerialConsole": False,
+               "disks": [{"name": "root", "disk": {"bus": "scsi"}, "bootOrder": 1},
+                         {"name": "data", "disk": {}},
+                         {"name": "iso", "cdrom": {"bus": "sata"}}],
+               "interfaces": [{"name": "nat", "masquerade": {}, "model": "e1000e", "macAddress": "52:54:00:aa:bb:cc"},
+                              {"name": "lan", "bridge": {}}]}
     m = vm(domain={"cpu": {"sockets": 2, "cores": 2, "threads": 1, "model": "host-passthrough",
                            "features": [{"name": "vmx", "policy": "require"}], "maxSockets": 4},
                    "memory": {"guest": "1Gi", "maxGuest": "2Gi"},
                    "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2"}},
                    "machine": {"type": "q35"},
                    "firmware": {"bootloader": {"efi": {"secureBoot": False}}},
-                   "devices": {"rng": {}, "tpm": {"persistent": True},
-                               "watchdog": {"name": "w", "i6300esb": {"action": "poweroff"}},
-                               "autoattachGraphicsDevice": False, "autoattachSerialConsole": False,
-                               "disks": [{"name": "root", "disk": {"bus": "scsi"}, "bootOrder": 1},
-                                         {"name": "data", "disk": {}},
-                                         {"name": "iso", "cdrom": {"bus": "sata"}}],
-                               "interfaces": [{"name": "nat", "masquerade": {}, "model": "e1000e",
-                                               "macAddress": "52:54:00:aa:bb:cc"},
-                                              {"name": "lan", "bridge": {}}]}},
-            volumes=[{"name": "root", "persistentVolumeClaim": {"claimName": "root-pvc"}},
-                     {"name": "data", "dataVolume": {"name": "data-dv"}},
-                     {"name": "iso", "hostDisk": {"path": "/srv/install.iso", "type": "Disk"}}],
-            networks=[{"name": "nat", "pod": {}}, {"name": "lan", "multus": {"networkName": "isolated"}}])
+                   "devices": devices},
+           volumes=[{"name": "root", "persistentVolumeClaim": {"claimName": "root-pvc"}},
+                    {"name": "data", "dataVolume": {"name": "data-dv"}},
+                    {"name": "iso", "hostDisk": {"path": "/srv/install.iso", "type": "Disk"}}],
+           networks=[{"name": "nat", "pod": {}}, {"name": "lan", "multus": {"networkName": "isolated"}}])
     from_manifest, _tr = mf.to_spec(m, storage_pool="fast")
     from_options = parse_options({
         "name": "vm1", "machine": "q35", "firmware": {"type": "efi", "secure_boot": False},
@@ -195,9 +195,9 @@ def test_empty_disk_is_transient_and_ephemeral():
 
 def test_config_drive_and_base64_user_data():
     user = base64.b64encode(b"#cloud-config\npassword: x\n").decode()
+    drive = {"userDataBase64": user, "networkData": "version: 2"}
     m = vmi(domain={"memory": {"guest": "128Mi"}, "devices": {"disks": [{"name": "cfg", "cdrom": {}}]}},
-            hostname="web", volumes=[{"name": "cfg", "cloudInitConfigDrive": {"userDataBase64": user,
-                                                                             "networkData": "version: 2"}}])
+            hostname="web", volumes=[{"name": "cfg", "cloudInitConfigDrive": drive}])
     spec, tr = mf.to_spec(m)
     (seed,) = tr.seeds
     assert seed.label == "config-2"

@@ -69,8 +69,8 @@ def test_export_looks_like_kubevirt():
 
 
 def test_what_kubevirt_cannot_say_travels_in_the_annotation():
-    spec = parse_options({"name": "vm1", "domain_type": "qemu", "video": "vga", "serial": {"type": "file",
-                                                                                          "path": "/var/log/s"},
+    spec = parse_options({"name": "vm1", "domain_type": "qemu", "video": "vga",
+                          "serial": {"type": "file", "path": "/var/log/s"},
                           "interfaces": [{"name": "lan", "type": "bridge", "source": "br0"}],
                           "disks": [{"name": "cd", "device": "cdrom"}]})
     out, again, _tr = round_trip(spec)
