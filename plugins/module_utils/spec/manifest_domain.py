@@ -248,9 +248,8 @@ def _devices(f, tr):
         entries = []
         for item in f.items(key):
             entry = {"name": item.raw("name"), "device_name": item.raw("deviceName")}
-            tr.note("%s[%d]" % (option, len(entries)), item.where(None))
-            tr.note("%s[%d].name" % (option, len(entries)), item.where("name"))
-            tr.note("%s[%d].device_name" % (option, len(entries)), item.where("deviceName"))
+            path = tr.item(option, len(entries), item)
+            tr.note(path + ".device_name", item.where("deviceName"))
             item.refuse("virtualGPUOptions", "display options of mediated GPUs are not supported")
             item.ignore("tag", "device role tags go to KubeVirt's metadata service, which does not exist here")
             item.done()

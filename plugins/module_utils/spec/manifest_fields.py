@@ -13,34 +13,36 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import difflib
-
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.fields import _MISSING, Fields
 
 
 class ManifestFields(Fields):
+    UNKNOWN = "unknown field; this kind knows: "
+
     def __init__(self, path, data, problems, ignored=None):
         super(ManifestFields, self).__init__(path, data, problems)
         self.ignored = [] if ignored is None else ignored
 
-    def sub(self, key):
-        value = self._get(key)
-        return ManifestFields(self.where(key), None if value is _MISSING else value, self.problems, self.ignored)
-
-    def items(self, key):
-        value = self._get(key)
-        if value is _MISSING:
-            return []
-        if not isinstance(value, list):
-            self.fail(key, "must be a list, not %s" % type(value).__name__)
-            return []
-        return [ManifestFields("%s[%d]" % (self.where(key), i), item, self.problems, self.ignored)
-                for i, item in enumerate(value)]
+    def _child(self, path, data):
+        return ManifestFields(path, data, self.problems, self.ignored)
 
     def raw(self, key):
         """The value as written (None when absent), marked as read."""
         value = self._get(key)
         return None if value is _MISSING else value
+
+    def named(self, key):
+        """{name: ManifestFields} of a list whose items KubeVirt refers to by name (volumes, networks)."""
+        out = {}
+        for item in self.items(key):
+            name = item.text("name")
+            if name is None:
+                item.fail("name", "is required")
+            elif name in out:
+                item.fail("name", "%r is declared twice" % name)
+            else:
+                out[name] = item
+        return out
 
     def ignore(self, key, reason):
         """Accept a field that means nothing on one libvirt host; report it with the reason."""
@@ -58,10 +60,3 @@ class ManifestFields(Fields):
         if len(present) > 1:
             self.fail(None, "sets %s; give only one of them" % " and ".join(present))
         return present[0] if present else None
-
-    def done(self, allowed=None):
-        known = sorted(self.seen if allowed is None else allowed)
-        for key in sorted(k for k in self.data if k not in self.seen):
-            hint = difflib.get_close_matches(str(key), known, n=1)
-            self.fail(key, "unknown field; this kind knows: %s%s" % (
-                ", ".join(known), (" (did you mean %r?)" % hint[0]) if hint else ""))

@@ -17,12 +17,9 @@ BINDINGS = ("masquerade", "bridge", "sriov", "slirp", "macvtap", "passt", "bindi
 
 def interfaces(spec_f, devices_f, tr):
     networks = {}
-    for nf in spec_f.items("networks"):
-        name = nf.text("name")
+    for name, nf in spec_f.named("networks").items():
         kind = nf.one_of(("pod", "multus"))
-        if name is None:
-            nf.fail("name", "is required")
-        elif kind is None:
+        if kind is None:
             nf.fail(None, "needs pod or multus")
         else:
             networks[name] = (kind, nf)
@@ -31,8 +28,7 @@ def interfaces(spec_f, devices_f, tr):
         i = len(out)
         name = inf.text("name")
         nic = {"name": name}
-        tr.note("interfaces[%d]" % i, inf.where(None))
-        tr.note("interfaces[%d].name" % i, inf.where("name"))
+        tr.item("interfaces", i, inf)
         binding = inf.one_of(BINDINGS)
         if binding not in (None, "masquerade", "bridge"):
             inf.fail(binding, "is not supported: only masquerade (pod network) and bridge bindings map to libvirt")

@@ -43,6 +43,13 @@ class Translation:
     def note(self, option_path, manifest_path):
         self.origins[option_path] = manifest_path
 
+    def item(self, option, i, f):
+        """Record where list item `option[i]` and its name come from; returns its option path."""
+        path = "%s[%d]" % (option, i)
+        self.note(path, f.where(None))
+        self.note(path + ".name", f.where("name"))
+        return path
+
     def where(self, option_field):
         """The manifest path of an option field: its own origin, else its nearest recorded parent's."""
         path = option_field

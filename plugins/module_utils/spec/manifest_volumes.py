@@ -91,33 +91,24 @@ def _untagged(image):
 
 def disks(spec_f, devices_f, tr, ctx):
     """ctx: {'name', 'namespace', 'hostname', 'storage_pool', 'image_dir'}."""
-    volumes = {}
-    for j, vf in enumerate(spec_f.items("volumes")):
-        name = vf.text("name")
-        if name is None:
-            vf.fail("name", "is required")
-        elif name in volumes:
-            vf.fail("name", "volume %r is declared twice" % name)
-        else:
-            volumes[name] = (j, vf)
+    volumes = spec_f.named("volumes")
     used = set()
     out = []
     for df in devices_f.items("disks"):
         i = len(out)
         name = df.text("name")
         disk = {"name": name}
-        tr.note("disks[%d]" % i, df.where(None))
-        tr.note("disks[%d].name" % i, df.where("name"))
+        tr.item("disks", i, df)
         _target(df, disk, tr, i)
         if name not in volumes:
             df.fail("name", "no volume named %r in volumes" % name)
             df.done()
             continue
         used.add(name)
-        _source(volumes[name][1], disk, tr, i, ctx)
+        _source(volumes[name], disk, tr, i, ctx)
         df.done()
         out.append(disk)
-    for name, (_j, vf) in sorted(volumes.items()):
+    for name, vf in sorted(volumes.items()):
         if name not in used:
             vf.fail("name", "volume %r is used by no disk in domain.devices.disks" % name)
             _source(vf, {"name": name}, tr, len(out), ctx)  # still name what else is wrong with it
