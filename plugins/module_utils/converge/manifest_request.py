@@ -38,8 +38,9 @@ def read(data, defaults, read_request):
     tr = mf.translate(merged["manifest"], name=merged.get("name"), catalogue=merged.get("image_catalogue"),
                       storage_pool=pool, image_dir=image_dir)
     options = dict(tr.options)
+    given = data or defaults  # a fleet's top-level values are defaults the manifest may override
     for key, value in tr.run.items():
-        if data.get(key) is not None:
+        if given.get(key) is not None:
             problems.append((key, "is also given by the manifest (%s); give it in one place" % tr.where(key)))
         options[key] = value
     for key in ("state", "wait_timeout", "purge_state", "shutdown_timeout", "run_strategy"):

@@ -183,8 +183,7 @@ def _vmi_spec(f, tr, ctx):
         f.ignore(key, reason)
     for key, reason in REFUSED_SPEC.items():
         f.refuse(key, reason)
-    arch = f.text("architecture", "amd64", choices=("amd64",))
-    del arch
+    f.text("architecture", "amd64", choices=("amd64",))  # kv_vm defines x86_64 domains
     ctx["hostname"] = f.text("hostname")
     if f.has("terminationGracePeriodSeconds"):
         tr.run["shutdown_timeout"] = f.raw("terminationGracePeriodSeconds")

@@ -134,8 +134,7 @@ def _target(df, disk, tr, i):
         tr.note("disks[%d].readonly" % i, target.where("readOnly"))
     if kind == "cdrom":
         target.boolean("readonly", True)
-        if target.text("tray", "closed", choices=("closed",)) != "closed":
-            disk.pop("device")
+        target.text("tray", "closed", choices=("closed",))
     target.refuse("pciAddress", "kv_vm keeps libvirt's PCI addresses")
     target.done()
     if df.has("bootOrder"):

@@ -384,3 +384,12 @@ def test_every_refused_and_ignored_field_is_in_the_documented_table():
     keys = (list(md.REFUSED_DOMAIN) + list(md.REFUSED_DEVICES) + list(md.IGNORED_DEVICES) + list(mf.IGNORED_SPEC)
             + list(mf.REFUSED_SPEC) + list(mv.REFUSED_VOLUMES) + list(mf.OBJECT_META_IGNORED))
     assert [k for k in keys if "`%s`" % k not in table and "%s`" % k not in table] == []
+
+
+def test_run_options_come_from_one_place():
+    m = kc.load("vmi-host-disk.yaml")
+    assert errors(m, shutdown_timeout=5) == {
+        "shutdown_timeout": "is also given by the manifest (spec.terminationGracePeriodSeconds); give it in one place"}
+    # a fleet's top-level value is a default: the manifest's own value wins
+    request = read_request({"manifest": m}, {"shutdown_timeout": 5})
+    assert request.shutdown_timeout == 0
