@@ -24,7 +24,10 @@ description:
   - Every option is validated before anything on the host changes; an error names the field and what is allowed.
     With O(vms), one bad entry stops the whole task before any VM is touched.
   - Disks are never deleted. O(state=absent) undefines the domain and keeps its disks, and its NVRAM and TPM
-    state unless O(purge_state=true).
+    state unless O(purge_state=true). Only the images a KubeVirt manifest made for the VM alone (C(emptyDisk),
+    cloud-init seeds) go with it.
+  - A VM may also be given as a KubeVirt C(VirtualMachine) or C(VirtualMachineInstance) in O(manifest) (or
+    C(manifest) in a O(vms) item); it becomes the same spec as these options. See C(docs/kubevirt-mapping.md).
 author:
   - kvcompute.libvirt contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -37,8 +40,44 @@ options:
   name:
     description:
       - Name of the VM (the libvirt domain).
-      - Required unless O(vms) is given.
+      - Required unless O(vms) or O(manifest) is given. With O(manifest) it replaces the manifest's C(metadata.name).
     type: str
+  manifest:
+    description:
+      - A KubeVirt C(VirtualMachine) or C(VirtualMachineInstance) (apiVersion C(kubevirt.io/v1)), as a mapping or a
+        YAML string, camelCase exactly as KubeVirt writes it. It declares the VM's hardware, so the hardware options
+        (O(cpu), O(memory), O(disks) ...) cannot be given beside it; O(name), O(state), the timeouts, O(purge_state)
+        and the three options below can.
+      - Also a key of each O(vms) item, for a fleet of manifests.
+      - Every field of the VM's spec is honoured or refused with an error naming its manifest path (such as
+        C(spec.template.spec.domain.cpu.cores)); fields meaningless on one libvirt host (scheduling, labels) are
+        accepted and listed in RV(manifest_ignored). C(terminationGracePeriodSeconds) is the O(shutdown_timeout);
+        C(spec.runStrategy) (or C(spec.running)) is the VM's run strategy.
+      - The table of every field is C(docs/kubevirt-mapping.md) in the collection.
+      - A cloud-init C(userData) may hold secrets; use C(no_log) on the task.
+    type: raw
+  image_catalogue:
+    description:
+      - For O(manifest) - where the images of C(containerDisk) and C(kernelBoot.container) volumes are on this host.
+        kv_vm pulls no images.
+      - Maps an image reference (with or without its tag) to an absolute file path, or to C({pool, volume}).
+      - A file is used through a per-boot overlay (libvirt's C(<transient shareBacking>)), so the image stays
+        unchanged and several VMs may share it, as KubeVirt's container disks. A pool volume is used as the
+        VM's own disk. For C(kernelBoot), the path is a directory holding the image's files.
+    type: dict
+  storage_pool:
+    description:
+      - For O(manifest) - the libvirt storage pool whose volumes are the C(persistentVolumeClaim) and C(dataVolume)
+        claims (a volume named as the claim).
+      - Default V(default).
+    type: str
+  image_dir:
+    description:
+      - For O(manifest) - where kv_vm writes the cloud-init seed ISOs (C(<name>-<disk>.cidata.iso), mode 0600,
+        rewritten only when their content changes) and C(emptyDisk) images (C(<name>-<disk>.empty.qcow2), blank at
+        every boot). Both are removed with the VM.
+      - Default V(/var/lib/libvirt/images).
+    type: path
   state:
     description:
       - V(present) defines the domain and leaves it as it is (a new one stays shut off).
@@ -196,6 +235,23 @@ EXAMPLES = r"""
     run_strategy: Always
     memory:
       guest: 4Gi
+- name: A KubeVirt VirtualMachine, its container disk from a local catalogue
+  kvcompute.libvirt.kv_vm:
+    manifest: "{{ lookup('ansible.builtin.file', 'vm-cirros.yaml') }}"
+    image_catalogue:
+      quay.io/kubevirt/cirros-container-disk-demo: /var/lib/libvirt/images/cirros.qcow2
+    state: running
+  no_log: true  # the manifest's cloud-init userData may hold passwords
+
+- name: A fleet of VirtualMachineInstances, each under its own name
+  kvcompute.libvirt.kv_vm:
+    image_catalogue:
+      quay.io/containerdisks/fedora: {pool: default, volume: fedora-40.qcow2}
+    vms:
+      - name: fedora-a
+        manifest: "{{ fedora_vmi }}"
+      - name: fedora-b
+        manifest: "{{ fedora_vmi }}"
 
 - name: Remove a VM (disks, NVRAM and TPM state are kept)
   kvcompute.libvirt.kv_vm:
@@ -271,6 +327,20 @@ run_strategy_moved:
   returned: when the task moved it
   type: str
   sample: state stopped moves run_strategy Always to Halted, as virtctl stop does
+removed_images:
+  description: With O(state=absent), the images made for the VM alone (C(emptyDisk), cloud-init seeds) that were
+    (or in check mode would be) deleted with it.
+  returned: when a VM with such images was removed
+  type: list
+  elements: str
+manifest_ignored:
+  description:
+    - For a VM given by O(manifest), the fields accepted without effect on a single libvirt host, each with why
+      (C(field) is the manifest path, C(reason)); also the values kv_vm rounded (memory to whole MiB).
+  returned: when O(manifest) is given
+  type: list
+  elements: dict
+  sample: [{"field": "spec.template.spec.nodeSelector", "reason": "scheduling across nodes is kv_place's job"}]
 vms:
   description: One result per VM, each with the keys above.
   returned: when O(vms) is given
@@ -302,13 +372,18 @@ def main():
         permitted_host_devices=dict(type="dict"),
         root=dict(type="path", default="/"),
         run_strategy=dict(type="str", choices=["Always", "RerunOnFailure", "Once", "Manual", "Halted"]),
+        manifest=dict(type="raw"),
+        image_catalogue=dict(type="dict"),
+        storage_pool=dict(type="str"),
+        image_dir=dict(type="path"),
     )
     for key in SPEC_KEYS:
         if key not in argument_spec:
             kind = SPEC_TYPES.get(key, "str")
             argument_spec[key] = dict(type=kind, elements="dict") if kind == "list" else dict(type=kind)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_one_of=[("name", "vms")], mutually_exclusive=[("name", "vms")])
+                           required_one_of=[("name", "vms", "manifest")],
+                           mutually_exclusive=[("name", "vms"), ("manifest", "vms")])
     run_vms(module, missing_required_lib)
 
 

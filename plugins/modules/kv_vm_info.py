@@ -26,6 +26,28 @@ options:
   name:
     description: Only this VM. Without it, every VM of the host.
     type: str
+  format:
+    description:
+      - V(options) reports each VM's spec as M(kvcompute.libvirt.kv_vm) options (RV(vms[].spec)).
+      - V(kubevirt) adds RV(vms[].manifest), the VM as a KubeVirt C(VirtualMachine); feeding it to
+        M(kvcompute.libvirt.kv_vm) O(kvcompute.libvirt.kv_vm#module:manifest) (with the same O(image_catalogue),
+        O(storage_pool) and O(image_dir)) declares the same VM again.
+    type: str
+    choices: [options, kubevirt]
+    default: options
+  image_catalogue:
+    description:
+      - With O(format=kubevirt), the catalogue the VMs were declared with, so that a disk that is a catalogue image
+        exports as a C(containerDisk) of that image.
+    type: dict
+  storage_pool:
+    description: With O(format=kubevirt), the pool whose volumes export as C(persistentVolumeClaim)s.
+    type: str
+    default: default
+  image_dir:
+    description: With O(format=kubevirt), where kv_vm wrote the VMs' seed ISOs and emptyDisk images.
+    type: path
+    default: /var/lib/libvirt/images
 notes:
   - Supports check mode (it changes nothing).
 seealso:
@@ -44,6 +66,18 @@ EXAMPLES = r"""
 
 - name: Re-declare it unchanged (a no-op)
   kvcompute.libvirt.kv_vm: "{{ web1.vms[0].spec | combine({'state': 'running'}) }}"
+
+- name: The VM as a KubeVirt VirtualMachine
+  kvcompute.libvirt.kv_vm_info:
+    name: web1
+    format: kubevirt
+  register: web1_kubevirt
+
+- name: Keep the manifest
+  ansible.builtin.copy:
+    content: "{{ web1_kubevirt.vms[0].manifest | to_nice_yaml }}"
+    dest: /srv/manifests/web1.yaml
+    mode: "0600"
 """
 
 RETURN = r"""
@@ -95,6 +129,13 @@ vms:
       description: Those fields.
       type: list
       elements: str
+    manifest:
+      description:
+        - With O(format=kubevirt), the VM as a KubeVirt C(VirtualMachine) (camelCase). kv_vm options KubeVirt has no
+          field for (such as C(domain_type), a bridge NIC) are in the annotation C(kvcompute.dev/libvirt-options).
+        - Null for a domain whose spec kv_vm cannot express (see RV(vms[].spec_errors)).
+      type: dict
+      returned: when O(format=kubevirt)
     memory_dump:
       description:
         - The last M(kvcompute.libvirt.kv_memory_dump) request, as KubeVirt's C(status.memoryDumpRequest) - C(phase)
@@ -128,19 +169,28 @@ vms:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.info import describe
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.kubevirt_info import add_manifest
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.hostfs import HostFS
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.module import check_libraries, connected
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(uri=dict(type="str", default="qemu:///system"), name=dict(type="str")),
+        argument_spec=dict(uri=dict(type="str", default="qemu:///system"), name=dict(type="str"),
+                           format=dict(type="str", default="options", choices=["options", "kubevirt"]),
+                           image_catalogue=dict(type="dict"), storage_pool=dict(type="str", default="default"),
+                           image_dir=dict(type="path", default="/var/lib/libvirt/images")),
         supports_check_mode=True,
     )
     check_libraries(module, missing_required_lib)
 
     def report(conn):
         names = [module.params["name"]] if module.params["name"] else conn.list_domain_names()
-        return [describe(conn, name) for name in names if conn.lookup(name) is not None]
+        vms = [describe(conn, name) for name in names if conn.lookup(name) is not None]
+        if module.params["format"] == "kubevirt":
+            vms = [add_manifest(vm, HostFS("/"), module.params["image_catalogue"], module.params["storage_pool"],
+                                module.params["image_dir"]) for vm in vms]
+        return vms
 
     vms = connected(module, report)
     module.exit_json(changed=False, vms=vms)

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils import virt
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import devices, placement, vm
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import devices, manifest_request, placement, vm
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.host_lock import host_lock
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.host_view import HostView
 from ansible_collections.kvcompute.libvirt.plugins.module_utils import libvirt_xml
@@ -116,7 +116,7 @@ def _converge_all(module, conn, host, requests):
             prepared.append(vm.prepare(conn, host, request))
         except SpecError as err:
             prefix = "" if module.params.get("vms") is None else "vms[%d]." % i
-            problems.extend((prefix + f, msg) for f, msg in err.problems)
+            problems.extend((prefix + manifest_request.where(request, f), msg) for f, msg in err.problems)
     if problems:
         fail_spec(module, SpecError(problems))
     results = []

@@ -17,6 +17,7 @@ from typing import List, Optional
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import devices, lifecycle, live, placement
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import run_strategy, storage, tpm_state
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import ephemeral, manifest_request, seeds
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.probe import probe
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import cpu, disks, firmware, interfaces, memory, metadata
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.merge import merge
@@ -42,6 +43,7 @@ class Request:
     wait_timeout: int
     spec: object  # VMSpec
     purge_state: bool = False  # state absent: also delete NVRAM and TPM state
+    manifest: object = None  # spec.manifest_result.Translation when the VM came as a KubeVirt manifest
 
 
 @dataclass
@@ -62,10 +64,15 @@ class Prepared:
     fs: object = None  # the host's HostFS, for state absent with purge_state
     repin: bool = False  # the running VM's vCPUs move to other host CPUs (converge/placement.py)
     run_strategy_moved: Optional[str] = None  # why a start or stop moved the run strategy (virtctl's rules)
+    seeds: List[object] = field(default_factory=list)  # cloud-init seed ISOs to (re)write
+    ephemeral: List[str] = field(default_factory=list)  # state absent: images that go with the VM
 
 
 def read_request(data, defaults):
     """One VM's options (top-level values fill what an item leaves out) -> Request."""
+    if data.get("manifest") is not None or defaults.get("manifest") is not None:
+        return manifest_request.read(data, defaults, read_request)
+    defaults = dict((k, v) for k, v in defaults.items() if k not in manifest_request.MANIFEST_KEYS)
     merged = dict((k, v) for k, v in defaults.items() if v is not None)
     merged.update(dict((k, v) for k, v in data.items() if v is not None))
     problems = []
@@ -125,6 +132,7 @@ def prepare(conn, host, request):
             prepared.state_files = {"kept": [] if request.purge_state else found,
                                     "removed": found if request.purge_state else []}
             prepared.fs = host.fs
+            prepared.ephemeral = ephemeral.images(host.fs, conn.domain_xml(name, inactive=True))
         return prepared
     inactive = conn.domain_xml(name, inactive=True)
     old_root = parse(inactive) if inactive else None
@@ -133,7 +141,9 @@ def prepare(conn, host, request):
     running = prepared.current in lifecycle.UP or prepared.current == "paused"
     live_xml = conn.domain_xml(name) if running else None
     live_root = parse(live_xml) if running else None
-    spec, plan = resolve(request.spec, host.as_plan_input(), probe(conn, host.fs, request.spec),
+    found = probe(conn, host.fs, request.spec)
+    seeds.mark(request, found)
+    spec, plan = resolve(request.spec, host.as_plan_input(), found,
                          _existing(old_root, live_root),
                          pick_firmware=host.pick_firmware, check_cpu_model=host.check_cpu_model)
     _check_cpu_with_libvirt(conn, spec)
@@ -175,6 +185,7 @@ def prepare(conn, host, request):
         prepared.actions.append("define")
     elif any(c["apply"] != "create" for c in prepared.changes):
         prepared.actions.append("redefine")
+    seeds.plan(host.fs, request, prepared)
     if prepared.live:
         prepared.actions.append("apply live")
     if devices.creates(plan):
@@ -215,11 +226,13 @@ def apply(conn, prepared, run_command):
             done.append("undefined")
             if purge:  # a swtpm dir of a domain that has no TPM now is not libvirt's to remove
                 tpm_state.remove_leftovers(prepared.fs, prepared.state_files["removed"])
+            ephemeral.remove(prepared.fs, prepared.ephemeral, done)
         return done
     # Define first: libvirt's own checks of the definition then refuse before any image exists.
     if "define" in prepared.actions or "redefine" in prepared.actions:
         conn.define(prepared.xml)
         done.append("defined" if "define" in prepared.actions else "redefined")
+    seeds.apply(prepared, done)
     for create in prepared.plan.creates:
         storage.create(conn, create, run_command)
         done.append("created disk %s" % create["name"])
@@ -265,6 +278,10 @@ def result(prepared):
     out.update(run_strategy.result_keys(prepared))
     if request.state == "absent" and prepared.current != "absent":
         out["state_files"] = prepared.state_files
+    if prepared.ephemeral:
+        out["removed_images"] = prepared.ephemeral
+    if request.manifest is not None:
+        out["manifest_ignored"] = request.manifest.ignored
     out["diff"] = {
         "before_header": "%s (%s)" % (request.name, prepared.current),
         "after_header": "%s (%s)" % (request.name, final),

@@ -26,6 +26,8 @@ def render(devices, spec, plan):
             sub(el, "boot", order=disk.boot_order)
         if disk.readonly:
             sub(el, "readonly")
+        if disk.transient:  # shareBacking: VMs of one catalogue image may run side by side
+            sub(el, "transient", shareBacking="yes")
         sub(el, "alias", name=USER_ALIAS + disk.name)
 
 
@@ -48,6 +50,8 @@ def parse(root, out):
                 disk["path"] = source.get("file") or source.get("dev")
         if el.find("readonly") is not None and disk["device"] != "cdrom":
             disk["readonly"] = True
+        if el.find("transient") is not None:
+            disk["transient"] = True
         disks.append(disk)
     out["disks"] = disks
 

@@ -38,9 +38,12 @@ def parse_options(xml_text):
         concern.parse(root, out)
     declared = metadata.read(root) or {}
     sizes = dict((d.get("name"), d.get("size")) for d in declared.get("disks", []) if d.get("size"))
+    ephemeral = set(d.get("name") for d in declared.get("disks", []) if d.get("ephemeral"))
     for disk in out.get("disks", []):
         if disk["name"] in sizes:
             disk["size"] = sizes[disk["name"]]
+        if disk["name"] in ephemeral:
+            disk["ephemeral"] = True
     return _drop_none(out)
 
 

@@ -66,6 +66,9 @@ def _disk(disk):
         out["size"] = format_bytes(disk.size)
     if not disk.readonly or disk.device == "cdrom":
         out.pop("readonly", None)
+    for flag in ("transient", "ephemeral"):
+        if not out.get(flag):
+            out.pop(flag, None)
     return out
 
 

@@ -29,6 +29,8 @@ def _type_name(value):
 
 
 class Fields:
+    UNKNOWN = "unknown option; allowed: "  # how done() names a key nobody read
+
     def __init__(self, path, data, problems):
         self.path = path
         self.problems = problems
@@ -133,7 +135,10 @@ class Fields:
     def sub(self, key):
         """A Fields over a nested mapping (an absent one reads as empty)."""
         value = self._get(key)
-        return Fields(self.where(key), None if value is _MISSING else value, self.problems)
+        return self._child(self.where(key), None if value is _MISSING else value)
+
+    def _child(self, path, data):
+        return Fields(path, data, self.problems)
 
     def items(self, key):
         """(Fields, index) for each mapping in a list."""
@@ -143,12 +148,11 @@ class Fields:
         if not isinstance(value, list):
             self.fail(key, "must be a list, not %s" % _type_name(value))
             return []
-        return [Fields("%s[%d]" % (self.where(key), i), item, self.problems) for i, item in enumerate(value)]
+        return [self._child("%s[%d]" % (self.where(key), i), item) for i, item in enumerate(value)]
 
     def done(self, allowed=None):
         """Report the keys that no accessor read."""
         known = sorted(self.seen if allowed is None else allowed)
         for key in sorted(k for k in self.data if k not in self.seen):
             hint = difflib.get_close_matches(str(key), known, n=1)
-            self.fail(key, "unknown option; allowed: %s%s" % (
-                ", ".join(known), (" (did you mean %r?)" % hint[0]) if hint else ""))
+            self.fail(key, "%s%s%s" % (self.UNKNOWN, ", ".join(known), (" (did you mean %r?)" % hint[0]) if hint else ""))

@@ -114,6 +114,8 @@ class Disk:
     format: Optional[str] = None  # None: detected (existing) or qcow2 (created)
     boot_order: Optional[int] = None
     readonly: bool = False
+    transient: bool = False  # writes go to an overlay dropped at power-off (KubeVirt's containerDisk, emptyDisk)
+    ephemeral: bool = False  # the image is deleted with the VM (state absent): emptyDisk, cloud-init seeds
 
 
 @dataclass

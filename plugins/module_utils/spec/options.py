@@ -178,9 +178,13 @@ def _disk(f):
         format=f.text("format", None, choices=m.DISK_FORMATS),
         boot_order=f.integer("boot_order", None, minimum=1, maximum=255),
         readonly=f.boolean("readonly", False),
+        transient=f.boolean("transient", False),
+        ephemeral=f.boolean("ephemeral", False),
     )
     if not f.has("name"):
         f.fail("name", "is required")
+    if disk.transient and (disk.device != "disk" or not disk.path or disk.readonly):
+        f.fail("transient", "needs a writable disk (device disk) with a path: libvirt overlays files only")
     if disk.bus is None:
         disk.bus = "sata" if disk.device == "cdrom" else "virtio"
     if disk.device == "cdrom":
