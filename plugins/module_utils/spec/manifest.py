@@ -159,7 +159,8 @@ def _vm_spec(f, tr, ctx):
     if running is not None:
         strategy = "Always" if running else "Halted"
     if strategy is not None:
-        tr.run["run_strategy"] = strategy
+        # A spec field (the domain keeps it) that kv_vm also takes beside state: in both.
+        tr.run["run_strategy"] = tr.options["run_strategy"] = strategy
         tr.note("run_strategy", f.where("running" if running is not None else "runStrategy"))
     template = f.sub("template")
     tmeta = template.sub("metadata")

@@ -85,7 +85,9 @@ def test_every_foundation_field_round_trips(options):
     out, again, _tr = round_trip(spec)
     assert to_options(again) == to_options(spec)
     extra = annotation(out)
-    assert not set(extra) & set(IN_KUBEVIRT), extra
+    # tpm.encryption_secret has no KubeVirt field: then the annotation carries the whole tpm.
+    overlap = set(extra) & set(IN_KUBEVIRT) - ({"tpm"} if (spec.tpm and spec.tpm.encryption_secret) else set())
+    assert not overlap, extra
     assert out["metadata"]["name"] == spec.name
 
 
