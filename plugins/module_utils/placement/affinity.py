@@ -27,12 +27,19 @@ class AffinityIndex:
     def __init__(self, fleet, vms):
         self.fleet = fleet
         self.keys = {}  # selector -> topology keys used with it
-        anti = set()
+        self.anti_terms = {}  # selector -> anti-affinity terms with that selector
         for vm in vms:
             for term in _terms(vm):
                 self.keys.setdefault(term.selector, set()).add(term.topology_key)
-            anti.update(vm.anti_affinity)
-        self.anti_terms = sorted(anti, key=repr)
+            for term in vm.anti_affinity:
+                self.anti_terms.setdefault(term.selector, set()).add(term)
+        # Selectors by one of their matchLabels pairs: a VM can only match those under its own labels.
+        self.by_pair, self.general = {}, []
+        for selector in self.keys:
+            if selector.match_labels:
+                self.by_pair.setdefault(selector.match_labels[0], []).append(selector)
+            else:
+                self.general.append(selector)
         self.matched = {}  # PodTerm-like (selector, key) -> mask of hosts whose domain has a matching VM
         self.placed = {}  # selector -> how many placed VMs it matches
         self.carriers = {}  # anti-affinity term -> mask of hosts whose domain has a VM with that term
@@ -43,8 +50,11 @@ class AffinityIndex:
         sig = tuple(sorted(labels.items()))
         found = self._by_labels.get(sig)
         if found is None:
-            selectors = [s for s in self.keys if selector_matches(s, labels)]
-            rejecting = [t for t in self.anti_terms if selector_matches(t.selector, labels)]
+            maybe = list(self.general)
+            for pair in sig:
+                maybe.extend(self.by_pair.get(pair, ()))
+            selectors = [s for s in maybe if selector_matches(s, labels)]
+            rejecting = [t for s in selectors for t in self.anti_terms.get(s, ())]
             found = self._by_labels[sig] = (selectors, rejecting)
         return found
 

@@ -78,13 +78,9 @@ class Fleet:
                 self.by_label[(key, value)] = self.by_label.get((key, value), 0) | bit
                 values = self.by_key.setdefault(key, {})
                 values[value] = values.get(value, 0) | bit
-            hard = tuple(sorted(set(t for t in host.taints if t.effect in HARD_EFFECTS),
-                                key=lambda t: (t.key, t.value, t.effect)))
-            soft = tuple(sorted(set(t for t in host.taints if t.effect == "PreferNoSchedule"),
-                                key=lambda t: (t.key, t.value)))
-            for group in ((0, hard), (1, soft)):
-                by_taints[group] = by_taints.get(group, 0) | bit
-        self.taint_groups = sorted(by_taints.items(), key=lambda kv: (kv[0][0], repr(kv[0][1])))
+            taints = tuple(sorted(set(host.taints), key=lambda t: (t.key, t.value, t.effect)))
+            by_taints[taints] = by_taints.get(taints, 0) | bit
+        self.taint_groups = sorted(by_taints.items(), key=lambda kv: repr(kv[0]))
         self._cache = {}
 
     def _cached(self, key, build):
@@ -127,13 +123,11 @@ class Fleet:
             return self.all
         return self._cached(("required", terms), lambda: _or(self.term_mask(t) for t in terms))
 
-    def toleration_mask(self, tolerations, soft=False):
-        """Hosts whose NoSchedule/NoExecute taints (soft: PreferNoSchedule taints) are all tolerated."""
+    def toleration_mask(self, tolerations, effects=HARD_EFFECTS):
+        """Hosts whose taints of these effects are all tolerated."""
         def build():
-            effects = ("PreferNoSchedule",) if soft else HARD_EFFECTS
-            return _or(mask for (kind, taints), mask in self.taint_groups
-                       if kind == (1 if soft else 0) and not untolerated(tolerations, taints, effects))
-        return self._cached(("tolerations", soft, tolerations), build)
+            return _or(mask for taints, mask in self.taint_groups if not untolerated(tolerations, taints, effects))
+        return self._cached(("tolerations", effects, tolerations), build)
 
     def domain_mask(self, key, value):
         return self.by_label.get((key, value), 0)

@@ -99,7 +99,7 @@ class Scheduler:
     def tiers(self, vm, mask):
         """Candidate masks, best preference score first."""
         terms = [(w, self.fleet.term_mask(t)) for w, t in vm.preferred_terms] + self.pods.preferences(vm)
-        terms.append((SOFT_TAINT_WEIGHT, self.fleet.toleration_mask(vm.tolerations, soft=True)))
+        terms.append((SOFT_TAINT_WEIGHT, self.fleet.toleration_mask(vm.tolerations, ("PreferNoSchedule",))))
         groups = {0: mask}
         for weight, term in terms:
             refined = {}
@@ -148,23 +148,35 @@ class Scheduler:
         if split:
             res.cells[vm.name] = [{"cell": c, "dedicated_cpus": n, "hugepages": p} for c, n, p in split]
 
-    def keep(self, vm, i):
-        """Whether a VM already on host i still passes every filter there, and its cell split."""
-        if not self.candidates(vm) >> i & 1:
-            return False, None
-        return self.fits(vm, i)
+    def _stay(self, vm, i):
+        """Keep a VM on host i, where it is now, if that host still takes it.
+
+        As for a running pod: its node rules, NoExecute taints, anti-affinity and
+        requests are checked again; required VM affinity and NoSchedule taints
+        only count when a VM is placed (IgnoredDuringExecution).
+        """
+        fleet = self.fleet
+        mask = (fleet.selector_mask(vm.node_selector) & fleet.required_mask(vm.required_terms)
+                & fleet.toleration_mask(vm.tolerations, ("NoExecute",)) & ~self.pods.forbidden(vm))
+        if not mask >> i & 1:
+            return False
+        ok, split = self.fits(vm, i)
+        if ok:
+            self.commit(vm, i, split)
+        return ok
 
     def run(self, vms, current=None):
         current = current or {}
-        pending, res = [], self.result
-        for vm in sorted(vms, key=lambda v: v.name):
-            where = self.fleet.index.get(current.get(vm.name))
-            ok, split = (False, None) if where is None else self.keep(vm, where)
-            if ok:
-                self.commit(vm, where, split)
-            else:
-                pending.append(vm)
-        for vm in pending:  # still defined where it was until it is migrated: its old host keeps its load
+        res = self.result
+        staying = sorted((vm for vm in vms if current.get(vm.name) in self.fleet.index), key=lambda v: v.name)
+        pending = [vm for vm in vms if current.get(vm.name) not in self.fleet.index]
+        while staying:  # again while more stay: a VM's affinity may need a VM later in the list
+            left = [vm for vm in staying if not self._stay(vm, self.fleet.index[current[vm.name]])]
+            progress, staying = len(left) < len(staying), left
+            if not progress:
+                break
+        pending.extend(staying)
+        for vm in staying:  # still defined where it was until it is migrated: its old host keeps its load
             where = self.fleet.index.get(current.get(vm.name))
             if where is not None:
                 self.states[where].add(vm, None)
