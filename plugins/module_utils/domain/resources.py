@@ -22,15 +22,6 @@ def shares(milli):
     return min(MAX_SHARES, max(MIN_SHARES, int(round(milli * 1024 / 1000.0))))
 
 
-def ratio_request(vcpus, ratio):
-    """KubeVirt's CPU request of a shared VM: vCPUs ÷ cpu_allocation_ratio, in millicores.
-
-    Rounded up, like a Kubernetes request, and kept within what shares can hold
-    exactly, so the request parsed back from the XML is this one.
-    """
-    return min(256000, max(MIN_SHARES, -(-vcpus * 1000 // ratio)))
-
-
 def quota(milli):
     return max(1000, milli * PERIOD // 1000)
 

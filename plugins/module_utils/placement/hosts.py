@@ -50,16 +50,17 @@ def read_taint(f):
     return m.Taint(key or "", value or "", effect)
 
 
-def read_host(name, facts, labels=None, taints=None, devices=None, path=None):
-    """(model.Host, problems) for one inventory host."""
+def read_host(name, facts, labels=None, taints=None, devices=None, facts_var="kv_host"):
+    """(model.Host, problems) for one inventory host; problems are named <host>.<variable>."""
     problems = []
-    where = path or name
+    where = name
     facts = facts or {}
     if isinstance(facts, dict) and isinstance(facts.get("host"), dict):
         facts = facts["host"]  # a registered kv_host_info result
     cpu = facts.get("cpu") if isinstance(facts, dict) else None
     if not isinstance(cpu, dict) or not isinstance(cpu.get("numa_cells"), list):
-        problems.append((where, "has no kv_host_info facts (cpu.numa_cells); gather them first"))
+        problems.append(("%s.%s" % (name, facts_var),
+                         "holds no kv_host_info facts (cpu.numa_cells); register kv_host_info's host there first"))
         return None, problems
     pool = _pool(facts)
     cells, memory, total_cpus = [], 0, 0

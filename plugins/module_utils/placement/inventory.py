@@ -47,7 +47,7 @@ def place(hostvars, host_names, vm_items, cpu_allocation_ratio=10, memory_overco
             problems.append(("hosts", "%r is not an inventory host" % name))
             continue
         host, found = read_host(name, hv.get(facts_var), hv.get("kv_node_labels"), hv.get("kv_node_taints"),
-                                hv.get("kv_node_devices"), path="%s (hostvar %s)" % (name, facts_var))
+                                hv.get("kv_node_devices"), facts_var)
         problems.extend(found)
         if host is not None:
             hosts.append(host)

@@ -16,10 +16,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.resources import ratio_request
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.placement import model as m
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.fields import Fields
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.model import Cpu
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.overcommit import MAX_RATIO, ratio_request
 
 # Keys kv_place reads and kv_vm never sees.
 PLACEMENT_KEYS = ("labels", "node_selector", "affinity", "tolerations")
@@ -36,7 +36,7 @@ def read_vm(f, ratio, overcommit):
     cpu_f, mem_f, res_f = f.sub("cpu"), f.sub("memory"), f.sub("resources").sub("requests")
     vcpus = Cpu(sockets=cpu_f.integer("sockets", 1, minimum=1), cores=cpu_f.integer("cores", 1, minimum=1),
                 threads=cpu_f.integer("threads", 1, minimum=1)).vcpus
-    ratio = f.integer("cpu_allocation_ratio", ratio, minimum=1)
+    ratio = f.integer("cpu_allocation_ratio", ratio, minimum=1, maximum=MAX_RATIO)
     dedicated = cpu_f.boolean("dedicated_cpu_placement", False)
     guest = mem_f.size("guest", 512 * 2 ** 20)
     page_kib = _page_size(mem_f.sub("hugepages"))
@@ -45,7 +45,8 @@ def read_vm(f, ratio, overcommit):
         vm.dedicated_cpus = vcpus + (1 if cpu_f.boolean("isolate_emulator_thread", False) else 0)
         vm.cpu_milli = vm.dedicated_cpus * 1000
     else:
-        vm.cpu_milli = res_f.cpu("cpu") or ratio_request(vcpus, ratio)
+        limit = f.sub("resources").sub("limits").cpu("cpu")
+        vm.cpu_milli = res_f.cpu("cpu") or min(ratio_request(vcpus, ratio), limit or MAX_RATIO)
     if page_kib:
         vm.page_kib, vm.pages = page_kib, -(-guest // (page_kib * 1024))
     else:

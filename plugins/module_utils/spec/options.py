@@ -12,12 +12,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import model as m
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import overcommit
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors import SpecError
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.fields import Fields
 
 SPEC_KEYS = ("name", "domain_type", "machine", "firmware", "kernel_boot", "cpu", "memory", "resources",
              "disks", "interfaces", "video", "serial", "rng", "watchdog", "tpm",
              "memory_dump")
+SPEC_KEYS += ("cpu_allocation_ratio",)  # resolved into resources.requests.cpu (spec/overcommit.py)
 
 VM_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
 VM_NAME_HELP = "1-64 characters: letters, digits, '_', '.', '+', '-', starting with a letter or digit"
@@ -62,6 +64,7 @@ def _vm(f):
         tpm=_tpm(f.sub("tpm")) if f.has("tpm") else None,
         memory_dump=_memory_dump(f.sub("memory_dump")),
     )
+    overcommit.apply_ratio(spec, f.integer("cpu_allocation_ratio", None, minimum=1, maximum=overcommit.MAX_RATIO))
     f.done(SPEC_KEYS)
     _cross_checks(f, spec)
     return spec
