@@ -268,4 +268,11 @@ options:
         description: Keep the TPM state across boots (C(persistent_state='yes')).
         type: bool
         default: false
+      encryption_secret:
+        description:
+          - Encrypt the TPM state with a libvirt secret of usage C(vtpm), by UUID or usage name (create it with
+            M(kvcompute.libvirt.kv_secret)). An unknown secret is an error before any change.
+          - M(kvcompute.libvirt.kv_tpm) backs the encrypted files up as they are; the VM they are restored
+            into needs the same secret value.
+        type: str
 """

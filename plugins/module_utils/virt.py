@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import time
 import traceback
 
@@ -285,6 +286,39 @@ class Connection:
         except libvirt.libvirtError as err:
             raise _wrap("cannot refresh storage pool %s" % pool, err)
 
+    # --- secrets (swtpm state encryption) ------------------------------
+    def secret(self, ref, usage="vtpm"):
+        """The secret named by UUID or by usage name: {'uuid', 'usage', 'name', 'xml'}, or None."""
+        try:
+            if UUID_RE.match(ref):
+                sec = self._conn.secretLookupByUUIDString(ref)
+            else:
+                sec = self._conn.secretLookupByUsage(getattr(libvirt, "VIR_SECRET_USAGE_TYPE_" + usage.upper()), ref)
+        except libvirt.libvirtError as err:
+            if err.get_error_code() == libvirt.VIR_ERR_NO_SECRET:
+                return None
+            raise _wrap("cannot look up libvirt secret %s" % ref, err)
+        return {"uuid": sec.UUIDString(), "usage": SECRET_USAGES.get(sec.usageType(), str(sec.usageType())),
+                "name": sec.usageID(), "xml": sec.XMLDesc(0)}
+
+    def define_secret(self, xml):
+        try:
+            return self._conn.secretDefineXML(xml, 0).UUIDString()
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot define libvirt secret", err)
+
+    def set_secret_value(self, uuid, value):
+        try:
+            self._conn.secretLookupByUUIDString(uuid).setValue(value, 0)
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot set the value of libvirt secret %s" % uuid, err)
+
+    def undefine_secret(self, uuid):
+        try:
+            self._conn.secretLookupByUUIDString(uuid).undefine()
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot undefine libvirt secret %s" % uuid, err)
+
     # --- memory dumps and domain metadata -----------------------------
     def core_dump(self, name, path, fmt):
         """Memory-only dump of a running domain to path; fmt: elf, kdump-zlib, kdump-lzo, kdump-snappy, win-dmp."""
@@ -331,6 +365,10 @@ class Connection:
                 return None
             raise _wrap("cannot read metadata %s of %s" % (uri, name), err)
 
+
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# virSecretUsageType numbers -> names (libvirt's own spelling in <usage type=...>).
+SECRET_USAGES = {0: "none", 1: "volume", 2: "ceph", 3: "iscsi", 4: "tls", 5: "vtpm"}
 
 # kv_memory_dump's format names -> libvirt's VIR_DOMAIN_CORE_DUMP_FORMAT_* suffixes.
 DUMP_FORMATS = {"elf": "RAW", "kdump-zlib": "KDUMP_ZLIB", "kdump-lzo": "KDUMP_LZO",

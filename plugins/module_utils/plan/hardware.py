@@ -63,7 +63,7 @@ def resolve(spec, host, probe, existing=None, pick_firmware=None, check_cpu_mode
     host:  {'arch', 'kvm_usable', 'machines': {dtype: [names]}, 'machine_aliases': {dtype: {alias: name}},
             'max_vcpus': {dtype: n}}
     probe: {'files': {path: format or None (absent)}, 'volumes': {'pool/vol': path or None},
-            'networks': {name: bool}}
+            'networks': {name: bool}, 'secrets': {ref: {'uuid', 'usage'} or None}}
     pick_firmware(arch, machine, secure_boot) -> loader dict (raises ValueError)
     check_cpu_model(dtype, model) -> None or message
     """
@@ -83,6 +83,7 @@ def resolve(spec, host, probe, existing=None, pick_firmware=None, check_cpu_mode
     _disks(spec, plan, probe, existing, problems)
     _interfaces(spec, probe, existing, problems)
     _kernel_boot(spec, probe, problems)
+    _tpm_secret(spec, probe, problems)
     if problems:
         raise SpecError(problems)
     return spec, plan
@@ -267,6 +268,22 @@ def _kernel_boot(spec, probe, problems):
         path = getattr(kb, key)
         if path and path in probe.get("files", {}) and probe["files"][path] is None:
             problems.append(("kernel_boot.%s" % key, "%s does not exist" % path))
+
+
+def _tpm_secret(spec, probe, problems):
+    """Pin a vtpm secret named by usage to its UUID (what the domain XML holds)."""
+    ref = spec.tpm.encryption_secret if spec.tpm else None
+    if not ref or "secrets" not in probe:
+        return
+    found = probe["secrets"].get(ref)
+    if found is None:
+        problems.append(("tpm.encryption_secret", "no libvirt secret %r on this host; create it with "
+                         "kvcompute.libvirt.kv_secret (usage vtpm)" % ref))
+    elif found["usage"] != "vtpm":
+        problems.append(("tpm.encryption_secret", "libvirt secret %r has usage %s; swtpm needs usage vtpm"
+                         % (ref, found["usage"])))
+    else:
+        spec.tpm.encryption_secret = found["uuid"]
 
 
 def stable_mac(vm_name, nic_name):

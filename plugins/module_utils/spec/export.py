@@ -43,7 +43,7 @@ def to_options(spec):
         "serial": _clean(vars(spec.serial)),
         "rng": spec.rng,
         "watchdog": vars(spec.watchdog) if spec.watchdog else None,
-        "tpm": {"persistent": spec.tpm.persistent} if spec.tpm else None,
+        "tpm": {"persistent": spec.tpm.persistent, "encryption_secret": spec.tpm.encryption_secret} if spec.tpm else None,
         "memory_dump": {"on_crash": True} if spec.memory_dump.on_crash else None,
     })
 

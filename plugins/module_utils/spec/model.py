@@ -119,6 +119,7 @@ class Watchdog:
 class Tpm:
     """KubeVirt's devices.tpm: a TPM 2.0 emulator (swtpm); persistent keeps its state across boots."""
     persistent: bool = False
+    encryption_secret: Optional[str] = None  # a libvirt vtpm secret (UUID or usage name); plan resolves it to the UUID
 
 
 @dataclass

@@ -28,6 +28,7 @@ DEVICE_NAME_HELP = "a DNS label: lowercase letters, digits and '-', at most 63 c
 MACHINE = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 ABS_PATH = r"^/"
 MAC = r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$"
+SECRET_REF = r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,127}$"
 CPU_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.,-]*$"
 MIB = 2 ** 20
 MAX_VCPUS = 4096
@@ -237,7 +238,9 @@ def _watchdog(f):
 
 
 def _tpm(f):
-    tpm = m.Tpm(persistent=f.boolean("persistent", False))
+    tpm = m.Tpm(persistent=f.boolean("persistent", False),
+                encryption_secret=f.text("encryption_secret", None, pattern=SECRET_REF,
+                                         pattern_help="a libvirt secret UUID or its vtpm usage name"))
     f.done()
     return tpm
 
