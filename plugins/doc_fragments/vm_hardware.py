@@ -129,9 +129,9 @@ options:
         type: dict
   cpu_allocation_ratio:
     description:
-      - KubeVirt's C(cpuAllocationRatio). A VM with shared CPUs and no O(resources.requests.cpu) requests
+      - KubeVirt's C(cpuAllocationRatio). A VM with shared CPUs and no C(cpu) in O(resources.requests) requests
         vCPUs divided by this ratio (rounded up to a millicore), so its C(<cputune><shares>) are in proportion to
-        that request, and it reads back as O(resources.requests.cpu).
+        that request, and it reads back as that C(cpu) request.
       - M(kvcompute.libvirt.kv_place) counts the same request when it places the VM (and fills this option in the
         VMs it returns). Ignored for dedicated CPUs.
     type: int

@@ -15,11 +15,11 @@ module: kv_place
 short_description: Choose a libvirt host for each VM across the inventory, the way KubeVirt's scheduler would
 version_added: 0.2.0
 description:
-  - Runs on the controller. Reads, for each host in O(hosts), the facts M(kvcompute.libvirt.kv_host_info) gathered
+  - "Runs on the controller. Reads, for each host in O(hosts), the facts M(kvcompute.libvirt.kv_host_info) gathered
     (in the host variable named by O(facts_var)), the inventory variables C(kv_node_labels), C(kv_node_taints) and
     C(kv_node_devices), and what M(kvcompute.libvirt.kv_vm_info) found on the host (O(present_var)); places every VM
     of O(vms) on one host, and says for each VM that fits nowhere why, summarised like the Kubernetes scheduler
-    (C(0/5 hosts: 3 insufficient 2Mi hugepages, 2 did not match nodeSelector)).
+    (C(0/5 hosts: 3 insufficient 2Mi hugepages, 2 did not match nodeSelector))."
   - Filters, in this order, with KubeVirt's names and meaning - C(node_selector); C(affinity.node_affinity) required
     terms (ORed; expressions ANDed; operators C(In), C(NotIn), C(Exists), C(DoesNotExist), C(Gt), C(Lt));
     taints with effect C(NoSchedule) or C(NoExecute) against C(tolerations); VM anti-affinity (the VM's own terms and

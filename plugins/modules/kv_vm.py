@@ -187,8 +187,8 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.options imp
 
 SPEC_TYPES = {"firmware": "dict", "kernel_boot": "dict", "cpu": "dict", "memory": "dict", "resources": "dict",
               "disks": "list", "interfaces": "list", "serial": "dict", "watchdog": "dict", "rng": "bool",
-              "tpm": "dict", "memory_dump": "dict"}
-SPEC_TYPES["cpu_allocation_ratio"] = "int"
+              "tpm": "dict", "memory_dump": "dict",
+              "cpu_allocation_ratio": "int"}
 
 
 def main():

@@ -46,7 +46,7 @@ def test_site_places_defines_and_stays(playbook_runner, libvirt_uri, second_libv
         "node-b": dict(common, kv_libvirt_uri=second_libvirt_uri, kv_node_labels={"zone": "b"},
                        kv_node_taints=["dedicated=batch:NoSchedule"]),
     }}}}}))
-    db, web1, web2, batch = (vm_names() for _ in range(4))
+    db, web1, web2, batch = vm_names(), vm_names(), vm_names(), vm_names()
     tiny = {"domain_type": virt_type, "memory": {"guest": "64Mi"}, "video": "none"}
     anti = {"pod_anti_affinity": {REQ: [{"label_selector": {"match_labels": {"app": "web"}}, "topology_key": HOSTNAME}]}}
     vms = [

@@ -54,8 +54,8 @@ def host_view(name, hv, facts_var="kv_host"):
     taints = []
     for t in hv.get("kv_node_taints") or []:
         if isinstance(t, str):
-            head, _, effect = t.rpartition(":")
-            key, _, value = head.partition("=")
+            head, effect = t.rsplit(":", 1)
+            key, value = head.split("=", 1) if "=" in head else (head, "")
             t = {"key": key, "value": value, "effect": effect}
         taints.append({"key": t["key"], "value": _text(t.get("value", "")), "effect": t.get("effect", "NoSchedule")})
     return {"cpu": 1000 * sum(c["cpus"] for c in cells.values()), "memory": memory, "cells": cells,

@@ -85,7 +85,7 @@ def vms(n, rng, groups=None):
         if pick < 0.2:
             vm["node_selector"] = {"zone": "zone-%s" % rng.choice("abcde")}
         elif pick < 0.4:
-            term = {"match_expressions": [_expr(rng) for _ in range(rng.choice((1, 2)))]}
+            term = {"match_expressions": [_expr(rng) for _count in range(rng.choice((1, 2)))]}
             vm["affinity"] = {"node_affinity": {
                 "required_during_scheduling_ignored_during_execution": {"node_selector_terms": [term]}}}
         elif pick < 0.5:

@@ -126,8 +126,7 @@ def test_anti_affinity_is_symmetric():
 
 
 def test_unplaced_summary_counts_reasons_like_the_kubernetes_scheduler():
-    hostvars = _hosts(*({"kv_node_labels": {"zone": "a"}} for _ in range(3)),
-                      *({"kv_node_labels": {"zone": "b"}} for _ in range(2)))
+    hostvars = _hosts(*({"kv_node_labels": {"zone": zone}} for zone in "aaabb"))
     for name in ("h0", "h1"):
         hostvars[name]["kv_host"] = host_facts(cpus_per_cell=4, memory_per_cell=8 * GIB, pages_2m=100)
     vm = {"name": "big", "node_selector": {"zone": "a"}, "memory": {"guest": "1Gi", "hugepages": {"page_size": "2Mi"}}}
