@@ -16,7 +16,7 @@ from tests.support.placement_checker import check
 sys.path.insert(0, os.path.dirname(__file__))
 import fleet_strategies  # noqa: E402
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ratios = st.sampled_from((1, 4, 10))
 overcommits = st.sampled_from((100, 150))
 scorings = st.sampled_from(("spread", "pack"))
