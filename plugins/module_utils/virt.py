@@ -241,6 +241,25 @@ class Connection:
         except libvirt.libvirtError as err:
             raise _wrap("cannot update a device of %s" % name, err)
 
+    # --- CPU pinning --------------------------------------------------
+    def _cpumap(self, cpus):
+        count = self._conn.getCPUMap(0)[0]
+        return tuple(i in set(cpus) for i in range(count))
+
+    def pin_vcpu(self, name, vcpu, cpus, live=True, config=False):
+        """Pin one vCPU to host CPUs (virDomainPinVcpuFlags)."""
+        try:
+            self.lookup(name).pinVcpuFlags(vcpu, self._cpumap(cpus), _impact(live, config))
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot pin vCPU %d of %s to CPUs %s" % (vcpu, name, list(cpus)), err)
+
+    def pin_emulator(self, name, cpus, live=True, config=False):
+        """Pin the emulator threads to host CPUs (virDomainPinEmulator)."""
+        try:
+            self.lookup(name).pinEmulator(self._cpumap(cpus), _impact(live, config))
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot pin the emulator threads of %s to CPUs %s" % (name, list(cpus)), err)
+
     # --- storage ------------------------------------------------------
     def pool_volume_path(self, pool, volume):
         """Return the path of a volume in a pool, or None when the volume is absent."""

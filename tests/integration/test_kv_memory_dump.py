@@ -191,12 +191,12 @@ def test_guest_panic_dumps_memory_and_restarts(run_module, vm_names, linux_guest
 
     before = set(os.listdir(AUTO_DUMP_DIR))
     assert run_module("kv_vm", dict(vm, state="running"))["state"] == "running"
-    console.wait_for("KVGUEST READY", timeout=120)
+    console.wait_for("KVGUEST READY", timeout=300)
     console.wait_for(marker=marker, timeout=60)
     console.wait_for("KVGUEST PANIC", timeout=60)
     mark = console.mark()
     # coredump-restart: the dump is written first, then the guest boots again.
-    console.wait_for("KVGUEST READY", timeout=180, since=mark)
+    console.wait_for("KVGUEST READY", timeout=300, since=mark)
     dumps = [f for f in set(os.listdir(AUTO_DUMP_DIR)) - before if name in f]
     assert len(dumps) == 1, (dumps, sorted(set(os.listdir(AUTO_DUMP_DIR)) - before))
     path = os.path.join(AUTO_DUMP_DIR, dumps[0])

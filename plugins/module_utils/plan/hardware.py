@@ -35,6 +35,7 @@ class HardwarePlan:
     creates: List[dict] = field(default_factory=list)  # images to create before define
     boot_memory: int = 0  # RAM the VM boots with; a virtio-mem device adds the rest up to max_guest
     requested: int = 0  # what the virtio-mem device is asked to plug
+    placement: Optional[object] = None  # plan/cpu_pinning.Placement: host CPUs, NUMA cells (set by converge)
 
 
 @dataclass
@@ -151,6 +152,8 @@ def _cpu_hotplug(spec, host, existing, problems):
     cpu = spec.cpu
     per_socket = cpu.cores * cpu.threads
     limit = host.get("max_vcpus", {}).get(spec.domain_type) or 4096
+    if cpu.max_sockets is None and cpu.dedicated_cpu_placement:
+        cpu.max_sockets = cpu.sockets  # every vCPU holds an exclusive CPU: none to hotplug
     if cpu.max_sockets is None:
         if existing.max_sockets and existing.max_sockets >= cpu.sockets:
             cpu.max_sockets = existing.max_sockets
@@ -167,6 +170,8 @@ def _cpu_hotplug(spec, host, existing, problems):
 def _memory_hotplug(spec, plan, existing, problems):
     """Boot memory and the virtio-mem request: live changes move only the request (KubeVirt's model)."""
     mem = spec.memory
+    if mem.max_guest is None and (mem.hugepages or spec.cpu.numa is not None):
+        mem.max_guest = mem.guest  # virtio-mem is not combined with hugepages or guest NUMA cells
     if mem.max_guest is None:
         if existing.max_guest and existing.max_guest >= mem.guest:
             mem.max_guest = existing.max_guest
