@@ -108,7 +108,7 @@ notes:
   - "Inventory per host - C(kv_node_labels) (a mapping), C(kv_node_taints) (a list of C({key, value, effect}) or
     C(key=value:Effect) strings), C(kv_node_devices) (host devices per resource name, for example
     C({\"nvidia.com/TU104GL_Tesla_T4\": 2}))."
-  - Allocatable CPU is the CPU manager pool when kv_host_info reports C(cpu_manager.pool), else every host CPU;
+  - Allocatable CPU is the CPU manager pool kv_host_info reports in C(cpu_pools.pool) (every CPU without one);
     ordinary memory is the NUMA cells' memory less what hugepages hold.
   - "Dedicated CPUs and hugepages of a VM without guest NUMA come from one host NUMA cell (Nova's rule);
     with C(cpu.numa.guest_mapping_passthrough) they may spread over cells; explicit C(cpu.numa.cells) each take a

@@ -41,7 +41,7 @@ def _text(value):
 def host_view(name, hv, facts_var="kv_host"):
     facts = hv[facts_var]
     facts = facts.get("host", facts)
-    pool = (facts.get("cpu_manager") or {}).get("pool")
+    pool = (facts.get("cpu_pools") or {}).get("pool")
     pool = None if pool is None else (set(pool) if isinstance(pool, list) else _cpuset(pool))
     cells, memory = {}, 0
     for cell in facts["cpu"]["numa_cells"]:

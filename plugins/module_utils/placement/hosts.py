@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One inventory host (kv_host_info facts + kv_node_* vars) -> model.Host.
 
-Allocatable CPU is the CPU manager pool (`cpu_manager.pool` in the facts when
-the host has one, else every CPU); ordinary memory is the NUMA cells' memory
+Allocatable CPU is the CPU manager pool (kv_host_info's `cpu_pools.pool`; every
+CPU when the facts have none); ordinary memory is the NUMA cells' memory
 less the memory set aside as hugepages.  Every host gets the label
 kubernetes.io/hostname=<inventory name>, so `topology_key` can name it.
 """
@@ -20,7 +20,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.fields impo
 
 
 def _pool(facts):
-    pool = (facts.get("cpu_manager") or {}).get("pool")
+    pool = (facts.get("cpu_pools") or {}).get("pool")
     if isinstance(pool, list):
         return set(int(c) for c in pool)
     if isinstance(pool, str) and pool.strip():

@@ -22,15 +22,10 @@ def ratio_request(vcpus, ratio):
     return min(MAX_MILLI, max(MIN_MILLI, -(-vcpus * 1000 // ratio)))
 
 
-def dedicated(cpu):
-    """Dedicated VMs own whole CPUs: the ratio does not apply to them."""
-    return bool(getattr(cpu, "dedicated_cpu_placement", False))
-
-
 def apply_ratio(spec, ratio):
     """Fill resources.requests.cpu from the ratio where KubeVirt would (no request, shared CPUs)."""
     res = spec.resources
-    if ratio is None or res.requests_cpu is not None or dedicated(spec.cpu):
+    if ratio is None or res.requests_cpu is not None or spec.cpu.dedicated_cpu_placement:  # dedicated: whole CPUs
         return
     res.requests_cpu = ratio_request(spec.cpu.vcpus, ratio)
     if res.limits_cpu is not None:

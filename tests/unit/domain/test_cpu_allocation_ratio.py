@@ -62,9 +62,8 @@ def test_round_trip_any_ratio(sockets, ratio):
 
 
 def test_dedicated_cpus_take_no_ratio():
-    spec = SimpleNamespace(cpu=SimpleNamespace(vcpus=4, dedicated_cpu_placement=True), resources=Resources())
-    overcommit.apply_ratio(spec, 10)
-    assert spec.resources.requests_cpu is None
+    dedicated = parse_options(_vm(cpu={"sockets": 4, "dedicated_cpu_placement": True}, cpu_allocation_ratio=10))
+    assert dedicated.resources.requests_cpu is None
     shared = SimpleNamespace(cpu=Cpu(sockets=4), resources=Resources())
     overcommit.apply_ratio(shared, 10)
     assert shared.resources.requests_cpu == 400

@@ -178,7 +178,7 @@ def test_isolated_emulator_thread_takes_one_more_cpu():
 
 def test_cpu_manager_pool_limits_what_is_allocatable():
     facts = host_facts(cells=1, cpus_per_cell=4)
-    facts["cpu_manager"] = {"reserved": "0", "pool": "1-2"}
+    facts["cpu_pools"] = {"reserved": "0", "pool": "1-2"}
     result = _place({"h0": {"kv_host": facts}}, [{"name": "x", "cpu": {"sockets": 3, "dedicated_cpu_placement": True}}])
     assert result["unplaced"]["x"] == "0/1 hosts: 1 insufficient cpu, 1 insufficient dedicated CPUs"
 
