@@ -28,16 +28,17 @@ def _pool(facts):
     return None
 
 
+def taint_mapping(text):
+    """Kubernetes' taint text 'key=value:Effect' (or 'key:Effect') as {key, value, effect}; None if it is not."""
+    head, sep, effect = text.rpartition(":")
+    if not sep:
+        return None
+    key, _sep, value = head.partition("=")
+    return {"key": key, "value": value, "effect": effect}
+
+
 def read_taint(f):
-    """A taint as a mapping {key, value, effect} or Kubernetes' text 'key=value:Effect'."""
-    if isinstance(f.data, dict) and "__text__" in f.data:
-        text = f.data.pop("__text__")
-        head, sep, effect = text.rpartition(":")
-        if not sep:
-            f.fail(None, "%r is not key=value:Effect" % text)
-            return None
-        key, _sep, value = head.partition("=")
-        f.data.update({"key": key, "value": value, "effect": effect})
+    """A taint as a mapping {key, value, effect}."""
     key = f.text("key")
     if not key:
         f.fail("key", "is required")
@@ -78,8 +79,13 @@ def read_host(name, facts, labels=None, taints=None, devices=None, facts_var="kv
         problems.append(("%s.kv_node_taints" % where, "must be a list of taints"))
         taints = []
     for index, taint in enumerate(taints or []):
-        data = {"__text__": taint} if isinstance(taint, str) else dict(taint) if isinstance(taint, dict) else taint
-        t = read_taint(Fields("%s.kv_node_taints[%d]" % (where, index), data, problems))
+        where_taint = "%s.kv_node_taints[%d]" % (where, index)
+        if isinstance(taint, str):
+            text, taint = taint, taint_mapping(taint)
+            if taint is None:
+                problems.append((where_taint, "%r is not key=value:Effect" % text))
+                continue
+        t = read_taint(Fields(where_taint, taint, problems))
         if t is not None:
             parsed_taints.append(t)
     counts = {}

@@ -248,12 +248,13 @@ def test_bad_input_names_the_field(vm, field):
 
 
 def test_bad_inventory_names_the_host_and_variable():
-    hostvars = _hosts({"kv_node_taints": ["gpu=true:Sometimes"]})
+    hostvars = _hosts({"kv_node_taints": ["gpu=true:Sometimes", "no-effect"]})
     hostvars["h1"] = {}
     with pytest.raises(SpecError) as err:
         place(hostvars, ["h0", "h1", "h9"], [], memory_overcommit=0)
     fields = err.value.fields
     assert "h0.kv_node_taints[0].effect" in fields
+    assert "h0.kv_node_taints[1]" in fields
     assert "h1.kv_host" in fields
     assert "hosts" in fields
     assert "memory_overcommit" in fields
