@@ -230,7 +230,7 @@ def _toleration(f):
     f.has("value")
     if op == "Exists" and tol.value:
         f.fail("value", "must be empty for operator Exists")
-    if op == "Equal" and not tol.key:
+    if op == "Equal" and not tol.key and f.data.get("operator") in (None, "Equal"):
         f.fail("key", "is required for operator Equal (an empty key with Exists tolerates every taint)")
     f.done()
     return tol
