@@ -97,11 +97,11 @@ def kv_args(name):
             "video": "none"}
 
 
-def way_a(names, work, _):
+def way_a(names, work, _collections):
     return playbook([{"name": "all", "kvcompute.libvirt.kv_vm": {"vms": [kv_args(n) for n in names]}}], work)
 
 
-def way_b(names, work, _):
+def way_b(names, work, _collections):
     return playbook([{"name": n, "kvcompute.libvirt.kv_vm": kv_args(n)} for n in names], work)
 
 
@@ -114,7 +114,7 @@ def way_c(names, work, collections):
     return playbook([task], work, extra_paths=[collections])
 
 
-def way_d(names, work, _):
+def way_d(names, work, _collections):
     template = Path(work) / "vm.xml.j2"
     template.write_text(TEMPLATE)
     script = Path(work) / "define.py"
@@ -162,7 +162,7 @@ def main():
             print("(%s) %-32s %3d VMs: first %6.2f s, no-op re-run %6.2f s" % ((key, label, args.count) + times[key]))
         big = ["kvbench-%s-g%03d" % (run, i) for i in range(args.grow)]
         grown = first_and_noop(way_a, big, work, None)
-        fixed = min(playbook([{"name": "nothing", "ansible.builtin.meta": "noop"}], work) for _ in range(3))
+        fixed = min(playbook([{"name": "nothing", "ansible.builtin.meta": "noop"}], work) for _round in range(3))
     print("ansible-playbook's own start-up and a no-op task: %.2f s (in (a), (b), (c))" % fixed)
     a, c, d = times["a"], times["c"], times["d"]
     print("ratio no-op (a)/(c) = %.2f   (a)/(d) = %.2f" % (a[1] / c[1], a[1] / d[1]))

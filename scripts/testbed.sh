@@ -145,8 +145,10 @@ if [ -f "$REPO/playbooks/host.yml" ] && [ "${KV_TESTBED_NO_ROLE:-0}" != 1 ]; the
   else
     say "host: ansible-playbook playbooks/host.yml (log: .cache/host-playbook.log)"
     rm -f "$host_stamp"
+    # No run-strategy service here: tests start their own, for their own domains only
+    # (a host-wide one would start Always VMs that test cleanups destroy before undefining them).
     (cd "$REPO" && ANSIBLE_NOCOLOR=1 "$VENV/bin/ansible-playbook" -i localhost, -c local \
-       -e ansible_python_interpreter="$VENV/bin/python" playbooks/host.yml) \
+       -e ansible_python_interpreter="$VENV/bin/python" -e libvirt_host_runstrategy_service=false playbooks/host.yml) \
       >"$REPO/.cache/host-playbook.log" 2>&1 \
       || { tail -40 "$REPO/.cache/host-playbook.log" >&2; die "playbooks/host.yml failed (KV_TESTBED_NO_ROLE=1 to bypass)"; }
     grep -E '^localhost +:' "$REPO/.cache/host-playbook.log" | tail -1 | sed 's/^/testbed:   /'

@@ -148,6 +148,8 @@ class Connection:
         try:
             self.lookup(name).create()
         except libvirt.libvirtError as err:
+            if err.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID and self.state(name) in ("running", "blocked"):
+                return  # started meanwhile (the run-strategy service starts Always VMs too)
             raise _wrap("cannot start %s" % name, err)
 
     def shutdown(self, name):
@@ -189,6 +191,15 @@ class Connection:
 
     def autostart(self, name):
         return bool(self.lookup(name).autostart())
+
+    def set_crash_action(self, name, action):
+        """<on_crash> of the running domain (libvirt action name, e.g. restart, coredump-destroy)."""
+        const = "VIR_DOMAIN_LIFECYCLE_ACTION_" + action.upper().replace("-", "_")
+        try:
+            self.lookup(name).setLifecycleAction(libvirt.VIR_DOMAIN_LIFECYCLE_CRASH, getattr(libvirt, const),
+                                                 libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot set on_crash %s on running %s" % (action, name), err)
 
     def wait_for_state(self, name, wanted, timeout, interval=0.2):
         """Poll until the domain is in one of `wanted` states; return the state.
@@ -383,6 +394,60 @@ class Connection:
             if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
                 return None
             raise _wrap("cannot read metadata %s of %s" % (uri, name), err)
+
+    # --- node devices (mediated devices) --------------------------------
+    def lib_version(self):
+        """libvirt's version as a tuple (9, 0, 0)."""
+        v = self._conn.getLibVersion()
+        return (v // 1000000, (v // 1000) % 1000, v % 1000)
+
+    def mdev_node_devices(self):
+        """Every mdev node device libvirt knows (defined or active): [{name, xml, active, persistent, autostart}]."""
+        flags = getattr(libvirt, "VIR_CONNECT_LIST_NODE_DEVICES_CAP_MDEV", 0)
+        flags |= getattr(libvirt, "VIR_CONNECT_LIST_NODE_DEVICES_INACTIVE", 0)
+        flags |= getattr(libvirt, "VIR_CONNECT_LIST_NODE_DEVICES_ACTIVE", 0)
+        try:
+            devices = self._conn.listAllDevices(flags)
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot list mediated node devices", err)
+        found = []
+        for dev in devices:
+            try:
+                found.append({"name": dev.name(), "xml": dev.XMLDesc(0), "active": bool(dev.isActive()),
+                              "persistent": bool(dev.isPersistent()), "autostart": bool(dev.autostart())})
+            except libvirt.libvirtError:  # removed meanwhile
+                continue
+        return found
+
+    def define_node_device(self, xml, start=True, autostart=True):
+        """Define a persistent node device (virNodeDeviceDefineXML, libvirt >= 7.3), start it, autostart it."""
+        try:
+            dev = self._conn.nodeDeviceDefineXML(xml, 0)
+            if start and not dev.isActive():
+                dev.create(0)
+            if autostart:
+                dev.setAutostart(1)
+            return dev.name()
+        except libvirt.libvirtError as err:
+            raise _wrap("libvirt could not define the mediated device", err)
+
+    def create_node_device(self, xml):
+        """A transient node device (gone at reboot)."""
+        try:
+            return self._conn.nodeDeviceCreateXML(xml, 0).name()
+        except libvirt.libvirtError as err:
+            raise _wrap("libvirt could not create the mediated device", err)
+
+    def remove_node_device(self, name):
+        """Stop a node device if it is active and undefine it if it is persistent."""
+        try:
+            dev = self._conn.nodeDeviceLookupByName(name)
+            if dev.isActive():
+                dev.destroy()
+            if dev.isPersistent():
+                dev.undefine(0)
+        except libvirt.libvirtError as err:
+            raise _wrap("libvirt could not remove node device %s" % name, err)
 
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

@@ -24,8 +24,10 @@ extends_documentation_fragment:
   - kvcompute.libvirt.connection
 attributes:
   check_mode:
+    description: Reports what would be defined, written or removed; changes nothing.
     support: full
   diff_mode:
+    description: Shows the secret's presence and description before and after (never its value).
     support: full
 options:
   name:

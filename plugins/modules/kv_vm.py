@@ -30,6 +30,7 @@ author:
 extends_documentation_fragment:
   - kvcompute.libvirt.connection
   - kvcompute.libvirt.vm_hardware
+  - kvcompute.libvirt.vm_devices
 requirements:
   - bitmath
 options:
@@ -78,7 +79,46 @@ options:
       - See C(docs/dedicated-cpus.md).
     type: path
     default: /etc/kvcompute/cpu_manager.json
+  permitted_host_devices:
+    description:
+      - The host devices VMs may ask for by C(device_name) in O(host_devices) and O(gpus) - KubeVirt's
+        C(permittedHostDevices), in snake_case. One map for the whole task (not per VM).
+      - C(pci_host_devices) - a list of C(pci_vendor_selector) (vendor:device, for example V(10de:1eb8)) and
+        C(resource_name) (the C(device_name) VMs use).
+      - C(mediated_devices) - a list of C(mdev_name_selector) (an mdev type name, for example V(GRID T4-1Q)) and
+        C(resource_name).
+      - C(usb) - a list of C(resource_name) and C(selectors) (a list of C(vendor) and C(product), 4 hex digits each;
+        the VM gets one device per selector).
+      - C(external_resource_provider) is accepted in each entry, as KubeVirt has it, and ignored.
+    type: dict
+  root:
+    description:
+      - Directory under which host files are read (sysfs devices, C(/dev/kvm), C(/dev/vhost-vsock), firmware
+        descriptors) and the allocation lock C(/run/kvcompute/allocate.lock) is taken.
+      - Meant for testing with a fake tree and for chroots; leave the default on real hosts.
+    type: path
+    default: /
+  run_strategy:
+    description:
+      - KubeVirt's C(runStrategy), per VM. V(Always) keeps it running (restarted after a guest shutdown, a guest
+        crash or the death of its QEMU process; libvirt autostart on). V(RerunOnFailure) restarts it after a crash
+        or QEMU death, not after a clean guest shutdown. V(Once) runs it once. V(Manual) leaves it to O(state).
+        V(Halted) keeps it stopped.
+      - Restarts after a guest crash are libvirt's own (C(<on_crash>restart</on_crash>) with a pvpanic device);
+        restarts after a shutdown or a dead QEMU are made by the run-strategy service that the
+        C(kvcompute.libvirt.libvirt_host) role installs. Stored in the domain's metadata; a change is applied to a
+        running VM at once.
+      - "With O(state=present) (the default) the strategy decides: V(Always) starts the VM, V(Halted) stops it,
+        V(RerunOnFailure) and V(Once) start a VM when it is first defined."
+      - As C(virtctl stop) does, O(state=stopped) moves V(Always) and V(Once) to V(Halted); as C(virtctl start)
+        does, O(state=running) moves V(Halted) to V(Always). The result's RV(run_strategy_moved) says so.
+      - Omitted, a VM keeps the strategy it has (none for a new VM, and then nothing restarts it).
+      - See docs/run-strategies.md.
+    type: str
+    choices: [Always, RerunOnFailure, Once, Manual, Halted]
 notes:
+  - Host devices and VSOCK CIDs are allocated from what the defined domains of the host hold, under a host-wide
+    lock, so a device or mediated device goes to one VM at a time. See the C(host_devices) and C(gpus) options.
   - Runs on the libvirt host (or against O(uri)); needs libvirt-python, lxml and bitmath there.
   - Supports check mode and diff mode.
 seealso:
@@ -127,6 +167,35 @@ EXAMPLES = r"""
       - name: worker2
         cpu:
           cores: 4
+
+- name: A VM with a passed-through T4, a vGPU, a USB stick and VSOCK
+  kvcompute.libvirt.kv_vm:
+    name: gpu1
+    state: present
+    permitted_host_devices:
+      pci_host_devices:
+        - pci_vendor_selector: "10de:1eb8"
+          resource_name: nvidia.com/TU104GL_Tesla_T4
+      mediated_devices:
+        - mdev_name_selector: GRID T4-1Q
+          resource_name: nvidia.com/GRID_T4-1Q
+    host_devices:
+      - name: t4
+        device_name: nvidia.com/TU104GL_Tesla_T4
+      - name: stick
+        usb:
+          vendor: "0781"
+          product: "5567"
+    gpus:
+      - name: vgpu
+        device_name: nvidia.com/GRID_T4-1Q
+    autoattach_vsock: true
+- name: A VM kept running by the run-strategy service, as KubeVirt's runStrategy Always
+  kvcompute.libvirt.kv_vm:
+    name: db1
+    run_strategy: Always
+    memory:
+      guest: 4Gi
 
 - name: Remove a VM (disks, NVRAM and TPM state are kept)
   kvcompute.libvirt.kv_vm:
@@ -192,6 +261,16 @@ state_files:
   sample:
     kept: ["/var/lib/libvirt/qemu/nvram/web1_VARS.fd", "/var/lib/libvirt/swtpm/0c4b5c1e-7a35-4d5e-9d1a-2f1e0c7e5a11"]
     removed: []
+run_strategy:
+  description: The VM's run strategy after the task (when it has one).
+  returned: when O(name) is given and the VM has a run strategy
+  type: str
+  sample: Halted
+run_strategy_moved:
+  description: Why the task moved the run strategy (O(state=stopped) on V(Always) or V(Once), O(state=running) on V(Halted)).
+  returned: when the task moved it
+  type: str
+  sample: state stopped moves run_strategy Always to Halted, as virtctl stop does
 vms:
   description: One result per VM, each with the keys above.
   returned: when O(vms) is given
@@ -206,7 +285,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.options imp
 
 SPEC_TYPES = {"firmware": "dict", "kernel_boot": "dict", "cpu": "dict", "memory": "dict", "resources": "dict",
               "disks": "list", "interfaces": "list", "serial": "dict", "watchdog": "dict", "rng": "bool",
-              "tpm": "dict", "memory_dump": "dict",
+              "tpm": "dict", "memory_dump": "dict", "host_devices": "list", "gpus": "list", "autoattach_vsock": "bool",
               "cpu_allocation_ratio": "int"}
 
 
@@ -221,6 +300,9 @@ def main():
         cpu_manager_file=dict(type="path", default="/etc/kvcompute/cpu_manager.json"),
         domain_type=dict(type="str", choices=["auto", "kvm", "qemu"]),
         video=dict(type="str", choices=["auto", "virtio", "vga", "bochs", "none"]),
+        permitted_host_devices=dict(type="dict"),
+        root=dict(type="path", default="/"),
+        run_strategy=dict(type="str", choices=["Always", "RerunOnFailure", "Once", "Manual", "Halted"]),
     )
     for key in SPEC_KEYS:
         if key not in argument_spec:

@@ -104,6 +104,25 @@ vms:
           stats), so a dump running under Ansible's C(async) can be watched from another task.
         - Null when the VM was never dumped.
       type: dict
+    vsock_cid:
+      description: The VM's VSOCK context id (KubeVirt's C(status.VSOCKCID)); null without VSOCK.
+      type: int
+    conditions:
+      description:
+        - KubeVirt-style conditions, each with C(type), C(status), C(reason) and C(message). A VM holding host devices
+          has C(LiveMigratable) V(False) with reason C(HostDeviceNotLiveMigratable).
+      type: list
+      elements: dict
+    run_strategy:
+      description:
+        - The VM's run strategy (C(Always), C(RerunOnFailure), C(Once), C(Manual), C(Halted)), as
+          M(kvcompute.libvirt.kv_vm) stored it; null when none is set. The run-strategy service of the
+          C(kvcompute.libvirt.libvirt_host) role acts on it. See docs/run-strategies.md.
+      type: str
+      sample: Always
+    autostart:
+      description: Whether libvirt starts the VM when the host boots (on for run strategy C(Always)).
+      type: bool
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

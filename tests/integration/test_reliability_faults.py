@@ -32,7 +32,7 @@ def test_libvirtd_killed_mid_converge(playbook_runner, run_playbook, run_module,
                                       "memory": {"guest": "64Mi"}})
         assert not result.get("failed"), result.get("msg")
     before = host_snapshot(only=bystanders.__contains__)
-    names = [vm_names() for _ in range(COUNT)]
+    names = [vm_names() for _i in range(COUNT)]
     proc = playbook_runner.start(fleet(names, vm_names.dir))
 
     def defined():

@@ -25,6 +25,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 GUEST_BUILD = REPO / "scripts" / "guest" / "build.sh"
+
+
 def _recipe():
     """build.sh's own recipe hash: each recipe gets its own cache dir, so checkouts of different
     guest recipes can share one .cache/guest without rebuilding over each other."""

@@ -11,9 +11,13 @@ LIBVIRTD_PID = Path("/run/libvirtd.pid")
 URI = "qemu:///system"
 
 
-def wait_until(what, condition, timeout=60, interval=0.2):
+def wait_until(what, condition, timeout=60, interval=0.1):
+    """Poll until condition() returns something true, and return it; AssertionError naming `what` after timeout."""
     deadline = time.monotonic() + timeout
-    while not condition():
+    while True:
+        found = condition()
+        if found:
+            return found
         if time.monotonic() > deadline:
             raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
         time.sleep(interval)

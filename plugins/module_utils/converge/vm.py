@@ -15,7 +15,8 @@ __metaclass__ = type
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import lifecycle, live, placement, storage, tpm_state
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import devices, lifecycle, live, placement
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import run_strategy, storage, tpm_state
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.probe import probe
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import cpu, disks, firmware, interfaces, memory, metadata
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.merge import merge
@@ -60,6 +61,7 @@ class Prepared:
     state_files: Optional[dict] = None  # state absent: {'kept': [...], 'removed': [...]} (NVRAM file, swtpm dir)
     fs: object = None  # the host's HostFS, for state absent with purge_state
     repin: bool = False  # the running VM's vCPUs move to other host CPUs (converge/placement.py)
+    run_strategy_moved: Optional[str] = None  # why a start or stop moved the run strategy (virtctl's rules)
 
 
 def read_request(data, defaults):
@@ -126,6 +128,8 @@ def prepare(conn, host, request):
         return prepared
     inactive = conn.domain_xml(name, inactive=True)
     old_root = parse(inactive) if inactive else None
+    request, strategy_moved = run_strategy.adjust(request, prepared.current, old_root)
+    prepared.request = request
     running = prepared.current in lifecycle.UP or prepared.current == "paused"
     live_xml = conn.domain_xml(name) if running else None
     live_root = parse(live_xml) if running else None
@@ -135,11 +139,14 @@ def prepare(conn, host, request):
     _check_cpu_with_libvirt(conn, spec)
     placement.plan_vm(host, spec, plan, old_root, running,
                       old_root is None or "start" in lifecycle.predict(prepared.current, request.state))
+    if getattr(host, "devices", None) is not None:
+        host.devices.plan(spec, plan, old_root)
     root = render_tree(spec, plan)
     if old_root is not None:
         old_machine = attr(old_root, "os/type", "machine") or ""
         merge(root, old_root, keep_addresses=machine_family(old_machine) == machine_family(spec.machine))
     prepared.spec, prepared.plan, prepared.xml = spec, plan, tostring(root)
+    prepared.fs = host.fs
     prepared.desired = to_options(spec)
     if old_root is not None:
         prepared.observed = canonical(parse_domain(inactive))
@@ -156,6 +163,7 @@ def prepare(conn, host, request):
         prepared.changes.insert(0, {"field": "disks[%s]" % create["name"], "before": None,
                                     "after": "create %s (%s %s)" % (where, create["format"], create["size"]),
                                     "apply": "create"})
+    prepared.changes[:0] = devices.creates(plan)
     if running:
         drift = live.live_differences(live_root, spec, plan)
         prepared.live = live.groups(f for f, _b, _a in drift)
@@ -169,7 +177,11 @@ def prepare(conn, host, request):
         prepared.actions.append("redefine")
     if prepared.live:
         prepared.actions.append("apply live")
+    if devices.creates(plan):
+        prepared.actions.append("create mediated devices")
     prepared.actions.extend(planned)
+    run_strategy.plan(conn, prepared, live_root, strategy_moved)
+    devices.check_start(host.fs, spec, prepared.actions)  # after the run strategy: it may add a start
     if "start" in planned:
         prepared.pending = []  # a (re)boot takes every restart-only change
     return prepared
@@ -196,6 +208,7 @@ def apply(conn, prepared, run_command):
     request, name, done = prepared.request, prepared.request.name, []
     if request.state == "absent":
         if prepared.current != "absent":
+            run_strategy.hold(conn, name, run_strategy.stored(conn, name), request)
             lifecycle.stop(conn, name, request.shutdown_timeout, request.wait_timeout, done)
             purge = request.purge_state
             conn.undefine(name, keep_nvram=not purge, keep_tpm=not purge)
@@ -210,10 +223,14 @@ def apply(conn, prepared, run_command):
     for create in prepared.plan.creates:
         storage.create(conn, create, run_command)
         done.append("created disk %s" % create["name"])
+    devices.apply(conn, prepared.fs, prepared.plan, done)
     if prepared.live:
         live.apply(conn, name, prepared.spec, prepared.plan, prepared.live, request.wait_timeout, done)
     if prepared.repin and conn.state(name) in lifecycle.UP + ("paused",):
         placement.repin_live(conn, name, prepared.plan.placement, done)
+    run_strategy.apply(conn, prepared, done)
+    strategy = prepared.spec.run_strategy
+    held = "stop" in prepared.actions and run_strategy.hold(conn, name, strategy, request)
     if "stop" in prepared.actions:
         lifecycle.stop(conn, name, request.shutdown_timeout, request.wait_timeout, done)
     if "start" in prepared.actions:
@@ -222,6 +239,8 @@ def apply(conn, prepared, run_command):
             done.append("resumed")
         else:
             lifecycle.start(conn, name, request.wait_timeout, done)
+    if held:
+        run_strategy.release(conn, name, strategy)
     return done
 
 
@@ -243,6 +262,7 @@ def result(prepared):
         out["spec"] = prepared.desired
     if prepared.plan is not None and prepared.plan.placement is not None:
         out["placement"] = placement.describe(prepared.plan.placement)
+    out.update(run_strategy.result_keys(prepared))
     if request.state == "absent" and prepared.current != "absent":
         out["state_files"] = prepared.state_files
     out["diff"] = {

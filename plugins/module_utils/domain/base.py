@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.run_strategy import crash_action, wants_panic_device
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import attr, etree, sub, text
 
 
@@ -25,13 +26,14 @@ def render(spec, plan):
     # libvirt's defaults, written out so that parse-back never sees them as drift.
     sub(root, "on_poweroff", "destroy")
     sub(root, "on_reboot", "restart")
-    sub(root, "on_crash", "coredump-restart" if spec.memory_dump.on_crash else "destroy")
+    sub(root, "on_crash", crash_action(spec))
     return root
 
 
 def render_panic(devices, spec):
-    """A pvpanic device (ISA on x86) with memory_dump.on_crash: QEMU only sees a guest crash that the guest reports."""
-    if spec.memory_dump.on_crash:
+    """A pvpanic device (ISA on x86) with memory_dump.on_crash or a strategy that restarts a crashed guest:
+    QEMU only sees a guest crash that the guest reports."""
+    if wants_panic_device(spec):
         sub(devices, "panic", model="isa")
 
 
@@ -39,5 +41,5 @@ def parse(root, out):
     out["name"] = text(root, "name")
     out["domain_type"] = root.get("type")
     out["machine"] = attr(root, "os/type", "machine")
-    if text(root, "on_crash") == "coredump-restart":
+    if (text(root, "on_crash") or "").startswith("coredump-"):
         out["memory_dump"] = {"on_crash": True}

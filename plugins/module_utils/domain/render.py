@@ -14,12 +14,14 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import (
     disks,
     firmware,
     hugepages,
+    hostdev,
     interfaces,
     memory,
     metadata,
     numa,
     pinning,
     resources,
+    run_strategy,
 )
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import sub, tostring
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.export import to_options
@@ -28,6 +30,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.export impo
 def render_tree(spec, plan):
     root = base.render(spec, plan)
     metadata.render(root, to_options(spec))
+    run_strategy.render(root, spec)
     firmware.render(root, spec, plan)
     cpu.render(root, spec, plan)
     memory.render(root, spec, plan)
@@ -39,6 +42,7 @@ def render_tree(spec, plan):
     disks.render(devs, spec, plan)
     interfaces.render(devs, spec, plan)
     devices.render(devs, spec, plan)
+    hostdev.render(devs, spec, plan)
     base.render_panic(devs, spec)
     memory.render_device(devs, spec, plan)
     return root

@@ -17,8 +17,9 @@ __metaclass__ = type
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.reconcile.diff import differences
 
 # Fields libvirt changes on a running domain without a reboot: CPU and memory
-# tuning, vCPUs by sockets (up to max_sockets) and the virtio-mem request.
-LIVE_FIELDS = ("resources.", "cpu.sockets", "memory.guest")
+# tuning, vCPUs by sockets (up to max_sockets) and the virtio-mem request; the run
+# strategy (the service reads the definition, <on_crash> is set live).
+LIVE_FIELDS = ("resources.", "cpu.sockets", "memory.guest", "run_strategy")
 
 
 def is_live(field):

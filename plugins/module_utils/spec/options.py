@@ -12,14 +12,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import cpu_placement
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.runstrategy.policy import STRATEGIES as RUN_STRATEGIES
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import model as m
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import overcommit
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors import SpecError
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.fields import Fields
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import host_devices
 
 SPEC_KEYS = ("name", "domain_type", "machine", "firmware", "kernel_boot", "cpu", "memory", "resources",
              "disks", "interfaces", "video", "serial", "rng", "watchdog", "tpm",
-             "memory_dump")
+             "memory_dump", "host_devices", "gpus", "autoattach_vsock", "run_strategy")
 SPEC_KEYS += ("cpu_allocation_ratio",)  # resolved into resources.requests.cpu (spec/overcommit.py)
 
 VM_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
@@ -65,6 +67,10 @@ def _vm(f):
         watchdog=_watchdog(f.sub("watchdog")) if f.has("watchdog") else None,
         tpm=_tpm(f.sub("tpm")) if f.has("tpm") else None,
         memory_dump=_memory_dump(f.sub("memory_dump")),
+        host_devices=host_devices.parse_host_devices(f),
+        gpus=host_devices.parse_gpus(f),
+        autoattach_vsock=f.boolean("autoattach_vsock", False),
+        run_strategy=f.text("run_strategy", None, choices=RUN_STRATEGIES),
     )
     overcommit.apply_ratio(spec, f.integer("cpu_allocation_ratio", None, minimum=1, maximum=overcommit.MAX_RATIO))
     f.done(SPEC_KEYS)
@@ -257,6 +263,7 @@ def _memory_dump(f):
 def _cross_checks(f, spec):
     _unique(f, "disks", [d.name for d in spec.disks])
     _unique(f, "interfaces", [i.name for i in spec.interfaces])
+    host_devices.cross_checks(f, spec)
     _unique(f, "interfaces", [i.mac for i in spec.interfaces if i.mac], what="mac")
     orders = [d.boot_order for d in spec.disks if d.boot_order is not None]
     if len(orders) != len(set(orders)):
