@@ -202,6 +202,14 @@ options:
       limits:
         description: C(cpu) and C(memory); C(limits.memory) must not be below O(memory.guest).
         type: dict
+  cpu_allocation_ratio:
+    description:
+      - KubeVirt's C(cpuAllocationRatio). A VM with shared CPUs and no C(cpu) in O(resources.requests) requests
+        vCPUs divided by this ratio (rounded up to a millicore), so its C(<cputune><shares>) are in proportion to
+        that request, and it reads back as that C(cpu) request.
+      - M(kvcompute.libvirt.kv_place) counts the same request when it places the VM (and fills this option in the
+        VMs it returns). Ignored for dedicated CPUs.
+    type: int
   disks:
     description: Disks and cdroms, in order. Each is named, and keeps its name in libvirt as the alias C(ua-NAME).
     type: list

@@ -355,7 +355,8 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.options imp
 
 SPEC_TYPES = {"firmware": "dict", "kernel_boot": "dict", "cpu": "dict", "memory": "dict", "resources": "dict",
               "disks": "list", "interfaces": "list", "serial": "dict", "watchdog": "dict", "rng": "bool",
-              "tpm": "dict", "memory_dump": "dict", "host_devices": "list", "gpus": "list", "autoattach_vsock": "bool"}
+              "tpm": "dict", "memory_dump": "dict", "host_devices": "list", "gpus": "list", "autoattach_vsock": "bool",
+              "cpu_allocation_ratio": "int"}
 
 
 def main():

@@ -40,7 +40,10 @@ def describe(conn, name):
         out["status"] = status(live_root)
         booted = metadata.read(live_root)
         if booted is not None and "spec_errors" not in out:
-            pending = classify(out["spec"], out["spec"], True, to_options(parse_options(booted)))[1]
+            try:
+                pending = classify(out["spec"], out["spec"], True, to_options(parse_options(booted)))[1]
+            except SpecError:  # booted with options this version does not know: nothing to compare
+                pending = []
     out["restart_required"] = bool(pending)
     out["restart_required_fields"] = pending
     out["memory_dump"] = last_request(conn, name)

@@ -14,6 +14,7 @@ __metaclass__ = type
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import cpu_placement
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.runstrategy.policy import STRATEGIES as RUN_STRATEGIES
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import model as m
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import overcommit
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors import SpecError
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.fields import Fields
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import host_devices
@@ -21,6 +22,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import host
 SPEC_KEYS = ("name", "domain_type", "machine", "firmware", "kernel_boot", "cpu", "memory", "resources",
              "disks", "interfaces", "video", "serial", "rng", "watchdog", "tpm",
              "memory_dump", "host_devices", "gpus", "autoattach_vsock", "run_strategy")
+SPEC_KEYS += ("cpu_allocation_ratio",)  # resolved into resources.requests.cpu (spec/overcommit.py)
 
 VM_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
 VM_NAME_HELP = "1-64 characters: letters, digits, '_', '.', '+', '-', starting with a letter or digit"
@@ -70,6 +72,7 @@ def _vm(f):
         autoattach_vsock=f.boolean("autoattach_vsock", False),
         run_strategy=f.text("run_strategy", None, choices=RUN_STRATEGIES),
     )
+    overcommit.apply_ratio(spec, f.integer("cpu_allocation_ratio", None, minimum=1, maximum=overcommit.MAX_RATIO))
     f.done(SPEC_KEYS)
     _cross_checks(f, spec)
     return spec
