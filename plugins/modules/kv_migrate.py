@@ -87,6 +87,12 @@ options:
   allow_auto_converge:
     description: Let QEMU throttle the guest's vCPUs while its memory changes faster than it is sent. Default false.
     type: bool
+  auto_converge_initial:
+    description: With O(allow_auto_converge), the first throttle in percent (libvirt's default 20).
+    type: int
+  auto_converge_increment:
+    description: With O(allow_auto_converge), how many percent each further throttle adds (libvirt's default 10).
+    type: int
   allow_post_copy:
     description:
       - Allow switching to post-copy, when the migration is not converging (a pass leaves 90 % or more of what
@@ -295,6 +301,8 @@ def main():
             progress_timeout=dict(type="int"),
             allow_auto_converge=dict(type="bool"),
             allow_post_copy=dict(type="bool"),
+            auto_converge_initial=dict(type="int"),
+            auto_converge_increment=dict(type="int"),
             max_downtime_ms=dict(type="int"),
             downtime_steps=dict(type="int"),
             downtime_delay=dict(type="int"),

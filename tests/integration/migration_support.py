@@ -29,7 +29,7 @@ def start_counting_guest(conn, name, guest, folder, ready_timeout=180, **kw):
     return console
 
 
-def assert_kept_counting(console, before, timeout=60):
+def assert_kept_counting(console, before, timeout=150):
     """The guest goes on counting with the same boot id past ``before`` ticks: it did not reboot."""
     last = ticks(console)[-1][0] if ticks(console) else 0
     deadline_tick = max(last, before) + 3
@@ -54,3 +54,67 @@ def where(conn1, conn2, name):
         state = {1: "running", 3: "paused", 5: "shutoff"}.get(dom.state()[0], str(dom.state()[0]))
         out.append("%s%s" % (state, "" if dom.isPersistent() else "/transient"))
     return tuple(out)
+
+
+class Background:
+    """kv_migrate in an ansible-playbook run of its own process group (the "controller"), to kill or await."""
+
+    def __init__(self, runner, args, tag):
+        import json
+        import subprocess
+
+        import yaml
+
+        import sys
+        from pathlib import Path
+
+        self._json = json
+        play = [{"hosts": "localhost", "gather_facts": False,
+                 "tasks": [{"name": "under test", "kvcompute.libvirt.kv_migrate": args, "register": "r",
+                            "ignore_errors": True}]}]
+        path = runner.tmp / ("bg-%s.yml" % tag)
+        path.write_text(yaml.safe_dump(play, sort_keys=False))
+        self.proc = subprocess.Popen([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(path)],
+                                     cwd=str(runner.tmp), env=runner.env(), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    def kill(self):
+        """SIGKILL the controller and everything it started (the module process too)."""
+        import os
+        import signal
+
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+
+    def result(self, timeout=600):
+        out, err = self.proc.communicate(timeout=timeout)
+        try:
+            doc = self._json.loads(out[out.index("{"):])
+        except ValueError:
+            raise AssertionError("no JSON from ansible-playbook:\n%s\n%s" % (out, err)) from None
+        return doc["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+def wait_until(predicate, timeout, what, interval=0.2):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("%s: not within %ss" % (what, timeout))
+        time.sleep(interval)
+
+
+def job_running(conn, name, min_bytes=0):
+    """The source's migration job has started and moved at least min_bytes."""
+    try:
+        stats = conn.lookupByName(name).jobStats()
+    except Exception:  # libvirtError: gone or no job
+        return False
+    return stats.get("type", 0) != 0 and stats.get("data_processed", 0) >= min_bytes

@@ -130,7 +130,7 @@ def guest_xml(name, kernel, initrd, console, cmdline, memory_mib=256, vcpus=1, h
   <os><type arch='x86_64' machine='q35'>hvm</type>{loader}
     <kernel>{kernel}</kernel><initrd>{initrd}</initrd><cmdline>{cmdline}</cmdline></os>
   <features><acpi/></features>
-  <cpu mode='maximum'/>
+  <cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model></cpu>
   <devices>
     <serial type='file'><source path='{console}' append='on'/><target port='0'/></serial>
     {tpm}

@@ -188,6 +188,9 @@ def flags_and_params(req, plan, src):
         params["BANDWIDTH"] = policy["bandwidth_mib"]
     if policy["allow_auto_converge"]:
         flags.append("AUTO_CONVERGE")
+        for key in ("auto_converge_initial", "auto_converge_increment"):
+            if policy.get(key) is not None:
+                params[key.upper()] = policy[key]
     if policy["allow_post_copy"]:
         flags.append("POSTCOPY")
     if req["tls"]:
@@ -235,7 +238,7 @@ def _migrate(src, dst, req, check_mode):
         here = dst.domain_identity(name)
         if here and here["active"]:
             return dict(changed=False, msg="%s already runs on %s" % (name, req["dest_uri"]),
-                        migration=read_progress(req))
+                        migration=read_progress(req), source_state="absent", destination_state=dst.state(name))
         raise MigrateError("name: VM %s is defined on neither %s nor %s" % (name, req["uri"], req["dest_uri"]))
     if state not in RUNNING:
         raise MigrateError("%s is %s: live migration moves a running VM (define a stopped one on the "

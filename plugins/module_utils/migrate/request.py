@@ -104,6 +104,13 @@ def read(params):
     elif compression in ("xbzrle", "mt") and parallel > 1:
         problems.append(("compression", "%s works on one connection; with parallel_connections use zlib or zstd"
                          % compression))
+    for key in ("auto_converge_initial", "auto_converge_increment"):
+        value = params.get(key)
+        if value is not None and not 1 <= value <= 100:
+            problems.append((key, "must be a percentage from 1 to 100, got %d" % value))
+        elif value is not None and not policy["allow_auto_converge"]:
+            problems.append((key, "needs allow_auto_converge: true"))
+        policy[key] = value
     req.update(parallel_connections=parallel, compression=compression, tls=bool(params.get("tls")),
                tls_destination=params.get("tls_destination"), copy_storage=bool(params.get("copy_storage")))
     shared = []
