@@ -82,7 +82,7 @@ def main():
     samples = {"kv_migrate": [], "virsh": []}
     try:
         conn.defineXML(guest_xml(name, work / "vmlinuz", work / "initrd.img", console.path,
-                                 guest.cmdline(counter=1))).create()
+                                 guest.cmdline(counter=1, tlbflush=1))).create()
         console.wait_for(r"KVGUEST tick=", timeout=300)
         for _round in range(args.rounds):
             for tool in ("kv_migrate", "virsh"):

@@ -21,7 +21,8 @@ def start_counting_guest(conn, name, guest, folder, ready_timeout=180, **kw):
     """Define + start the test guest with kv.counter=1 on ``conn``; wait for its first ticks."""
     console = GuestConsole(folder / ("%s.log" % name))
     extra = kw.pop("cmdline_extra", "")
-    cmdline = guest.cmdline(counter=1) + (" " + extra if extra else "")
+    # tlbflush: see docs/test-guest.md (TCG live migration on QEMU < 9.0).
+    cmdline = guest.cmdline(counter=1, tlbflush=1) + (" " + extra if extra else "")
     xml = guest_xml(name, guest.kernel, guest.initrd, console.path, cmdline, **kw)
     conn.defineXML(xml).create()
     console.wait_for(lambda s: True, timeout=ready_timeout)
