@@ -37,8 +37,8 @@ def kv_migrate(args, workdir):
     """One kv_migrate task through ansible-playbook, as a user runs it; its result."""
     play = [{"hosts": "localhost", "gather_facts": False,
              "tasks": [{"name": "move", "kvcompute.libvirt.kv_migrate": args, "register": "r"},
-                       {"name": "out", "ansible.builtin.copy": {"content": "{{ r | to_json }}",
-                                                               "dest": str(Path(workdir) / "r.json")}}]}]
+                       {"name": "out",
+                        "ansible.builtin.copy": {"content": "{{ r | to_json }}", "dest": str(Path(workdir) / "r.json")}}]}]
     path = Path(workdir) / "play.json"
     path.write_text(json.dumps(play))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"),
@@ -82,7 +82,7 @@ def main():
     samples = {"kv_migrate": [], "virsh": []}
     try:
         conn.defineXML(guest_xml(name, work / "vmlinuz", work / "initrd.img", console.path,
-                                 guest.cmdline(counter=1, tlbflush=1))).create()
+                                 guest.cmdline(counter=1))).create()
         console.wait_for(r"KVGUEST tick=", timeout=300)
         for _round in range(args.rounds):
             for tool in ("kv_migrate", "virsh"):

@@ -28,7 +28,6 @@ KV_MARKER=none
 KV_POWEROFF_AFTER=
 KV_COUNTER=
 KV_DIRTY_MB=
-KV_TLBFLUSH=
 read -r KV_CMDLINE < /proc/cmdline
 for opt in $KV_CMDLINE; do
     case "$opt" in
@@ -36,7 +35,6 @@ for opt in $KV_CMDLINE; do
         kv.poweroff_after=*) KV_POWEROFF_AFTER=${opt#kv.poweroff_after=} ;;
         kv.counter=*) KV_COUNTER=${opt#kv.counter=} ;;
         kv.dirty_mb=*) KV_DIRTY_MB=${opt#kv.dirty_mb=} ;;
-        kv.tlbflush=*) KV_TLBFLUSH=${opt#kv.tlbflush=} ;;
     esac
 done
 export KV_MARKER
@@ -57,10 +55,18 @@ if [ -n "$KV_POWEROFF_AFTER" ]; then
     (sleep "$KV_POWEROFF_AFTER"; echo "KVGUEST POWEROFF after=$KV_POWEROFF_AFTER"; sync; poweroff -f) &
 fi
 
+# A second's wait without a fork (read times out on a FIFO nobody writes): with kv.counter=1 the
+# loops below start no processes, so the guest kernel writes little memory while it migrates.
+mkfifo /run/kvguest.nap
+exec 3<>/run/kvguest.nap
+nap() {
+    read -r -t 1 _ <&3
+}
+
 # A running counter with this boot's id: a live migration keeps both, a reboot changes both.
 if [ "$KV_COUNTER" = 1 ]; then
     read -r boot_id < /proc/sys/kernel/random/boot_id
-    (n=0; while :; do n=$((n + 1)); echo "KVGUEST tick=$n boot=$boot_id"; sleep 1; done) &
+    (n=0; while :; do n=$((n + 1)); echo "KVGUEST tick=$n boot=$boot_id"; nap; done) &
 fi
 
 # Keep rewriting KV_DIRTY_MB MiB of non-zero data (QEMU sends zero pages almost for free),
@@ -70,14 +76,6 @@ if [ -n "$KV_DIRTY_MB" ]; then
      cp /run/dirty.src /run/dirty.dst
      echo "KVGUEST DIRTY mb=$KV_DIRTY_MB"
      while :; do dd if=/run/dirty.src of=/run/dirty.dst bs=1M conv=notrunc 2>/dev/null; done) &
-fi
-
-# Two processes handing a pipe back and forth: a CR3 switch, and so a full TCG TLB flush, every
-# few microseconds. QEMU < 9.0 loses a page's migration dirty bit while a TLB entry for it stays
-# writable (fixed upstream by "physmem: Fix migration dirty bitmap coherency with TCG memory
-# access"); frequent flushes keep that window tiny, so TCG test guests survive live migration.
-if [ "$KV_TLBFLUSH" = 1 ]; then
-    (yes | cat >/dev/null) &
 fi
 
 online_all() {
@@ -109,10 +107,11 @@ echo "KVGUEST READY"
 last=
 while :; do
     online_all
-    line=$(state_line)
+    state_line > /run/kvguest.state
+    read -r line < /run/kvguest.state
     if [ "$line" != "$last" ]; then
         echo "$line"
         last=$line
     fi
-    sleep 1
+    if [ "$KV_COUNTER" = 1 ]; then nap; else sleep 1; fi
 done

@@ -20,7 +20,7 @@ def test_drain_and_back(run_playbook, libvirt_conn, second_libvirt_uri, vm_names
     import libvirt
 
     second = two_hosts.second
-    names = [vm_names() for _ in range(3)]
+    names = [vm_names(), vm_names(), vm_names()]
     consoles = [start_counting_guest(libvirt_conn, n, shared_guest, two_hosts.shared_dir) for n in names]
     before = [ticks(c)[-1][0] for c in consoles]
     report = two_hosts.shared_dir / "drain.json"
