@@ -140,7 +140,7 @@ stop() {
   if answers; then
     local dom
     while IFS= read -r dom; do
-      [ -n "$dom" ] && virsh -c "$URI" destroy "$dom" >/dev/null 2>&1 || true
+      if [ -n "$dom" ]; then virsh -c "$URI" destroy "$dom" >/dev/null 2>&1 || true; fi
     done < <(virsh -c "$URI" list --name 2>/dev/null)
   fi
   kill -TERM "$pid"

@@ -60,6 +60,8 @@ fi
 mkfifo /run/kvguest.nap
 exec 3<>/run/kvguest.nap
 nap() {
+    # busybox ash has read -t (dash has not).
+    # shellcheck disable=SC3045
     read -r -t 1 _ <&3
 }
 
