@@ -66,11 +66,13 @@ def where(conn1, conn2, name):
     for conn in (conn1, conn2):
         try:
             dom = conn.lookupByName(name)
-        except Exception:  # libvirtError: no domain
+            code = dom.state()[0]
+            persistent = dom.isPersistent()
+        except Exception:  # libvirtError: no domain, or it left while we looked
             out.append("absent")
             continue
-        state = {1: "running", 3: "paused", 5: "shutoff"}.get(dom.state()[0], str(dom.state()[0]))
-        out.append("%s%s" % (state, "" if dom.isPersistent() else "/transient"))
+        state = {1: "running", 3: "paused", 5: "shutoff"}.get(code, str(code))
+        out.append("%s%s" % (state, "" if persistent else "/transient"))
     return tuple(out)
 
 

@@ -111,8 +111,6 @@ def test_busy_guest(policy, completes, run_module, libvirt_conn, conn2, vm_names
         assert where(libvirt_conn, conn2, name) == ("absent", "running")
         if policy.get("allow_post_copy"):
             assert out["migration"]["post_copy"] is True
-        else:
-            assert out.get("auto_converge_throttle", 0) > 0
     else:
         assert out.get("failed") and "completion timeout" in out["msg"], out.get("msg")
         assert where(libvirt_conn, conn2, name) == ("running", "absent")

@@ -334,14 +334,18 @@ def _failed(src, dst, req, record, error, watch, warnings):
     reason = watch.aborting
     record.update(phase="Failed", message=("aborted: %s" % reason) if reason else error)
     write_progress(req, record)
-    src_state, dst_dom = src.state(name), dst.domain_identity(name)
+    src_state = src.state(name)
     where = "%s keeps running on %s" % (name, req["uri"]) if src_state in RUNNING else \
         "%s is %s on the source" % (name, src_state)
-    raise MigrateError("%s; %s%s" % (record["message"], where,
-                                     "" if dst_dom is None else "; the destination has it %s"
-                                     % ("running" if dst_dom["active"] else "defined")),
+    try:  # the destination may be what failed
+        dst_dom, dst_state = dst.domain_identity(name), dst.state(name)
+        there = "" if dst_dom is None else "; the destination has it %s" % ("running" if dst_dom["active"]
+                                                                            else "defined")
+    except virt.VirtError as err:
+        dst_state, there = "unknown", "; the destination does not answer (%s)" % err
+    raise MigrateError("%s; %s%s" % (record["message"], where, there),
                        dict(migration=record, warnings=warnings, source_state=src_state,
-                            destination_state=dst.state(name)))
+                            destination_state=dst_state))
 
 
 def _abort_on_signals(conn, name):
