@@ -9,8 +9,6 @@ time, and of the downtime. No thresholds (see docs/benchmarks.md).
 """
 
 import argparse
-import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -27,6 +25,7 @@ sys.path.insert(0, str(REPO / ".cache" / "collections"))
 # pylint: disable=wrong-import-position
 import libvirt  # noqa: E402
 
+from tests.support.ansible_task import run_task  # noqa: E402
 from tests.support.guest import GuestConsole, build_guest  # noqa: E402
 from tests.support.two_hosts import NODE1_MIGRATE_URI, SecondHost, guest_xml, remove_domains  # noqa: E402
 
@@ -35,17 +34,7 @@ NODE1 = "qemu:///system"
 
 def kv_migrate(args, workdir):
     """One kv_migrate task through ansible-playbook, as a user runs it; its result."""
-    play = [{"hosts": "localhost", "gather_facts": False,
-             "tasks": [{"name": "move", "kvcompute.libvirt.kv_migrate": args, "register": "r"},
-                       {"name": "out",
-                        "ansible.builtin.copy": {"content": "{{ r | to_json }}", "dest": str(Path(workdir) / "r.json")}}]}]
-    path = Path(workdir) / "play.json"
-    path.write_text(json.dumps(play))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"),
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable)
-    subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                    str(path)], check=True, env=env, stdout=subprocess.DEVNULL)
-    return json.loads((Path(workdir) / "r.json").read_text())
+    return run_task("kvcompute.libvirt.kv_migrate", args, workdir)
 
 
 def virsh_migrate(src_uri, name, dest_uri, migrate_uri):

@@ -64,14 +64,21 @@ def _header(doc, kind, field, problems):
     return top, name
 
 
-def migration_policy(value, field="migration_policy", problems=None):
-    """MigrationPolicy -> {option: value} of the fields it sets (spec.selectors are the caller's business)."""
-    problems = [] if problems is None else problems
+def _read(value, kind, field, problems):
+    """(top Fields, metadata.name, spec Fields) of a manifest of that kind, or None when unreadable."""
     doc = load(value, field, problems)
     if doc is None:
+        return None
+    top, name = _header(doc, kind, field, problems)
+    return top, name, top.sub("spec")
+
+
+def migration_policy(value, field="migration_policy", problems=None):
+    """MigrationPolicy -> {option: value} of the fields it sets (spec.selectors are the caller's business)."""
+    read = _read(value, "MigrationPolicy", field, [] if problems is None else problems)
+    if read is None:
         return {}
-    top, _name = _header(doc, "MigrationPolicy", field, problems)
-    spec = top.sub("spec")
+    top, _name, spec = read
     out = {}
     for camel, snake in POLICY_FIELDS:
         if not spec.has(camel):
@@ -91,12 +98,10 @@ def migration_policy(value, field="migration_policy", problems=None):
 
 def instance_migration(value, field="migration", problems=None):
     """VirtualMachineInstanceMigration -> {'name': spec.vmiName, 'migration_name': metadata.name}."""
-    problems = [] if problems is None else problems
-    doc = load(value, field, problems)
-    if doc is None:
+    read = _read(value, "VirtualMachineInstanceMigration", field, [] if problems is None else problems)
+    if read is None:
         return {}
-    top, name = _header(doc, "VirtualMachineInstanceMigration", field, problems)
-    spec = top.sub("spec")
+    top, name, spec = read
     vmi = spec.text("vmiName")
     if vmi is None:
         spec.fail("vmiName", "is required: the VM to migrate")
