@@ -7,7 +7,6 @@ their mean times is printed (no threshold: see docs/benchmarks.md).
 """
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -21,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / ".cache" / "collections"))
 
+from tests.support.ansible_task import run_task  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.guest import GuestConsole, build_guest  # noqa: E402  pylint: disable=wrong-import-position
 
 VM_DIR = Path("/var/lib/libvirt/images")
@@ -28,14 +28,7 @@ VM_DIR = Path("/var/lib/libvirt/images")
 
 def kv_vm(args, workdir):
     """One kv_vm task through ansible-playbook, as a user runs it."""
-    play = [{"hosts": "localhost", "gather_facts": False,
-             "tasks": [{"name": "hotplug", "kvcompute.libvirt.kv_vm": args}]}]
-    path = Path(workdir) / "play.json"
-    path.write_text(json.dumps(play))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"),
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable)
-    subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                    str(path)], check=True, env=env, stdout=subprocess.DEVNULL)
+    run_task("kvcompute.libvirt.kv_vm", args, workdir)
 
 
 def timed(action, console, cpus):

@@ -449,6 +449,99 @@ class Connection:
         except libvirt.libvirtError as err:
             raise _wrap("libvirt could not remove node device %s" % name, err)
 
+    # --- live migration (kv_migrate) -----------------------------------
+    def compare_cpu(self, cpu_xml, virt_type, arch=None, machine=None):
+        """'incompatible', 'identical' or 'superset': can this host run a guest with that <cpu>?"""
+        try:
+            result = self._conn.compareHypervisorCPU(None, arch, machine, virt_type, cpu_xml, 0)
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot compare the CPU with %s" % self.uri, err)
+        return {libvirt.VIR_CPU_COMPARE_IDENTICAL: "identical",
+                libvirt.VIR_CPU_COMPARE_SUPERSET: "superset"}.get(result, "incompatible")
+
+    def free_pages(self, page_kib, cells):
+        """Free pages of page_kib KiB summed over NUMA cells 0..cells-1."""
+        try:
+            found = self._conn.getFreePages([page_kib], 0, cells, 0)
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot read free %d KiB pages of %s" % (page_kib, self.uri), err)
+        return sum(per_cell.get(page_kib, 0) for per_cell in found.values())
+
+    def active_domain_xml(self):
+        """Live XML of every running domain (their pins are what the host has handed out)."""
+        result = []
+        for dom in self._conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+            try:
+                result.append(dom.XMLDesc(0))
+            except libvirt.libvirtError:
+                continue
+        return result
+
+    def migratable_xml(self, name, inactive=False):
+        flags = libvirt.VIR_DOMAIN_XML_MIGRATABLE | libvirt.VIR_DOMAIN_XML_SECURE
+        if inactive:
+            flags |= libvirt.VIR_DOMAIN_XML_INACTIVE
+        return self.lookup(name).XMLDesc(flags)
+
+    def migrate(self, name, flag_names, params, dest=None, peer_uri=None):
+        """Migrate: to the Connection ``dest`` (client-managed) or, peer-to-peer, to ``peer_uri``.
+
+        flag_names: suffixes of VIR_MIGRATE_* (LIVE, PEER2PEER, ...); params: suffixes of
+        VIR_MIGRATE_PARAM_* -> values. Blocks until libvirt reports the end.
+        """
+        flags = 0
+        for flag in flag_names:
+            flags |= getattr(libvirt, "VIR_MIGRATE_" + flag)
+        typed = dict((getattr(libvirt, "VIR_MIGRATE_PARAM_" + key), value) for key, value in params.items())
+        dom = self.lookup(name)
+        try:
+            if dest is not None:
+                dom.migrate3(dest._conn, typed, flags)
+            else:
+                dom.migrateToURI3(peer_uri, typed, flags)
+        except libvirt.libvirtError as err:
+            raise _wrap("migration of %s failed" % name, err)
+
+    def abort_job(self, name):
+        try:
+            self.lookup(name).abortJob()
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot abort the job of %s" % name, err)
+
+    def set_max_downtime(self, name, ms):
+        try:
+            self.lookup(name).migrateSetMaxDowntime(ms, 0)
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot set the maximum downtime of %s" % name, err)
+
+    def start_postcopy(self, name):
+        try:
+            self.lookup(name).migrateStartPostCopy(0)
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot switch %s to post-copy" % name, err)
+
+    def completed_job_stats(self, name):
+        """Stats of the domain's last completed job (a migrated-in domain keeps them), {} if none."""
+        dom = self.lookup(name)
+        if dom is None:
+            return {}
+        try:
+            return dict(dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED))
+        except libvirt.libvirtError:
+            return {}
+
+    def domain_identity(self, name):
+        """{'uuid', 'active', 'persistent'} or None."""
+        dom = self.lookup(name)
+        if dom is None:
+            return None
+        return {"uuid": dom.UUIDString(), "active": bool(dom.isActive()), "persistent": bool(dom.isPersistent())}
+
+    def disk_capacity(self, name, target):
+        try:
+            return self.lookup(name).blockInfo(target)[0]
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot read the size of disk %s of %s" % (target, name), err)
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # virSecretUsageType numbers -> names (libvirt's own spelling in <usage type=...>).

@@ -99,3 +99,23 @@ def two_hosts(second_libvirt, vm_names, request):
     yield TwoHosts
     remove_domains(second_libvirt.uri, vm_names.names)
     remove_dir(TwoHosts.shared_dir)
+
+
+@pytest.fixture(scope="session")
+def shared_guest(linux_guest, second_libvirt):
+    """The test guest's kernel and initrd copied where both hosts see them (second_libvirt.shared/kvt-guest)."""
+    import shutil
+
+    from tests.support.guest import LinuxGuest
+
+    target = second_libvirt.shared / "kvt-guest"
+    target.mkdir(parents=True, exist_ok=True)
+    target.chmod(0o755)
+    for src, name in ((linux_guest.kernel, "vmlinuz"), (linux_guest.initrd, "initrd.img")):
+        dst = target / name
+        if not dst.exists() or dst.read_bytes() != src.read_bytes():
+            shutil.copyfile(src, dst)
+            dst.chmod(0o644)
+    stamp = target / "stamp"
+    stamp.write_text("\n".join("%s=%s" % kv for kv in linux_guest.stamp.items()) + "\n")
+    return LinuxGuest(target / "vmlinuz", target / "initrd.img", stamp)

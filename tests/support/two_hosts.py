@@ -102,3 +102,39 @@ def remove_domains(uri, names):
 
 def remove_dir(path):
     shutil.rmtree(path, ignore_errors=True)
+
+
+def guest_xml(name, kernel, initrd, console, cmdline, memory_mib=256, vcpus=1, hugepages=False, tpm=False,
+              uefi=False, pins=None, nvram_dir="/var/lib/libvirt/qemu/nvram"):
+    """Domain XML of the tiny Linux test guest (TCG), its serial console on ``console`` (a shared path).
+
+    uefi: OVMF (no secure boot) with an NVRAM file; tpm: persistent swtpm TPM 2.0; pins: {vcpu: cpu}.
+    """
+    loader = ""
+    if uefi:
+        loader = ("<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>"
+                  "<nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>%s/%s_VARS.fd</nvram>" % (nvram_dir, name))
+    backing = "<memoryBacking><hugepages><page size='2048' unit='KiB'/></hugepages></memoryBacking>" if hugepages else ""
+    tpm_xml = ("<tpm model='tpm-crb'><backend type='emulator' version='2.0' persistent_state='yes'/></tpm>"
+               if tpm else "")
+    cputune = ""
+    if pins:
+        cputune = "<cputune>%s</cputune>" % "".join(
+            "<vcpupin vcpu='%d' cpuset='%d'/>" % (v, c) for v, c in sorted(pins.items()))
+    return """<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>{mem}</memory>
+  <vcpu>{vcpus}</vcpu>
+  {cputune}
+  {backing}
+  <os><type arch='x86_64' machine='q35'>hvm</type>{loader}
+    <kernel>{kernel}</kernel><initrd>{initrd}</initrd><cmdline>{cmdline}</cmdline></os>
+  <features><acpi/></features>
+  <cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model></cpu>
+  <devices>
+    <serial type='file'><source path='{console}' append='on'/><target port='0'/></serial>
+    {tpm}
+    <memballoon model='none'/>
+  </devices>
+</domain>""".format(name=name, mem=memory_mib, vcpus=vcpus, cputune=cputune, backing=backing, loader=loader,
+                    kernel=kernel, initrd=initrd, cmdline=cmdline, console=console, tpm=tpm_xml)
