@@ -13,6 +13,7 @@ Fixtures:
   virt_type, linux_virt_type  'kvm' / 'qemu' domain types for test guests
   vm_names                    unique VM names, cleaned up (only those) at teardown
   host_snapshot               capture every domain's inactive XML to compare before/after
+  host_files                  the managed files (NVRAM, swtpm, dumps, /etc/kvcompute), secrets, pools, networks
   run_module, run_playbook    run the collection through real ansible-playbook
 """
 
@@ -287,6 +288,41 @@ def host_snapshot(libvirt_conn):
     return lambda only=None: _snapshot(libvirt_conn, only)
 
 
+# Host state the collection manages besides domains: compared byte for byte by the reliability suite.
+MANAGED_DIRS = ("/var/lib/libvirt/qemu/nvram", "/var/lib/libvirt/swtpm", "/var/lib/libvirt/qemu/dump",
+                "/etc/kvcompute", "/etc/libvirt/qemu.conf", "/etc/libvirt/libvirtd.conf")
+
+
+def _file_digests(paths):
+    import hashlib
+
+    out = {}
+    for top in paths:
+        for path in [Path(top)] + (sorted(Path(top).rglob("*")) if Path(top).is_dir() else []):
+            if path.is_file() and path.name != ".lock":
+                st = path.stat()
+                out[str(path)] = (hashlib.sha256(path.read_bytes()).hexdigest(), st.st_mode, st.st_uid)
+            elif path.is_dir():
+                out[str(path)] = ("dir", path.stat().st_mode)
+    return out
+
+
+@pytest.fixture
+def host_files(libvirt_conn):
+    """``snap = host_files()`` -> every managed file (sha256, mode, owner), libvirt secrets, pools, networks.
+
+    With host_snapshot it is the whole host as the collection sees it; compare before and after.
+    """
+
+    def snap():
+        return {"files": _file_digests(MANAGED_DIRS),
+                "secrets": sorted(s.XMLDesc(0) for s in libvirt_conn.listAllSecrets(0)),
+                "pools": sorted(p.XMLDesc(0) for p in libvirt_conn.listAllStoragePools(0)),
+                "networks": sorted(n.XMLDesc(0) for n in libvirt_conn.listAllNetworks(0))}
+
+    return snap
+
+
 # --------------------------------------------------------------------------- ansible
 
 # ansible-core 2.19 ships no JSON stdout callback (ansible.posix.json is not installed
@@ -414,8 +450,8 @@ class PlaybookRunner:
         )
         return env
 
-    def run(self, playbook, check=False, diff=False, extra_vars=None):
-        """Run a playbook (YAML text or list of plays); return (task results, exit code)."""
+    def command(self, playbook, check=False, diff=False, extra_vars=None):
+        """The ansible-playbook command line for a playbook (YAML text or list of plays)."""
         if not isinstance(playbook, str):
             playbook = yaml.safe_dump(playbook, sort_keys=False)
         self.count += 1
@@ -428,14 +464,28 @@ class PlaybookRunner:
             cmd.append("--diff")
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
+        return cmd
+
+    def run(self, playbook, check=False, diff=False, extra_vars=None):
+        """Run a playbook (YAML text or list of plays); return (task results, exit code)."""
+        cmd = self.command(playbook, check, diff, extra_vars)
         proc = subprocess.run(cmd, cwd=str(self.tmp), env=self.env(), capture_output=True, text=True, check=False)
         self.last = proc
+        return self.results(proc.stdout, proc.stderr, proc.returncode), proc.returncode
+
+    def start(self, playbook):
+        """Start a playbook in the background: a Popen; ``results(*proc.communicate(), proc.returncode)``."""
+        return subprocess.Popen(self.command(playbook), cwd=str(self.tmp), env=self.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    @staticmethod
+    def results(stdout, stderr, returncode):
         try:
-            out = json.loads(proc.stdout[proc.stdout.index("{"):])
+            out = json.loads(stdout[stdout.index("{"):])
         except ValueError:
             raise AssertionError(
                 "ansible-playbook gave no JSON (rc=%d)\n--- stdout\n%s\n--- stderr\n%s"
-                % (proc.returncode, proc.stdout, proc.stderr)
+                % (returncode, stdout, stderr)
             ) from None
         results = []
         for play in out.get("plays", []):
@@ -445,7 +495,7 @@ class PlaybookRunner:
                     result.setdefault("_task", task["task"]["name"])
                     result.setdefault("_host", host)
                     results.append(result)
-        return results, proc.returncode
+        return results
 
     def module(self, module_name, args=None, check=False, diff=False):
         if "." not in module_name:
@@ -482,6 +532,13 @@ def run_playbook(_playbook_runner):
     Session-scoped, so module- and session-scoped fixtures can use it too.
     """
     return _playbook_runner.run
+
+
+@pytest.fixture(scope="session")
+def playbook_runner(_playbook_runner):
+    """The runner itself, for what run_playbook cannot do: ``proc = playbook_runner.start(plays)`` runs one
+    in the background (fault tests kill things under it)."""
+    return _playbook_runner
 
 
 @pytest.fixture(scope="session")

@@ -95,6 +95,68 @@ options:
             type: str
             choices: [force, require, optional, disable, forbid]
             default: require
+      dedicated_cpu_placement:
+        description:
+          - KubeVirt's C(dedicatedCpuPlacement). Each vCPU gets an exclusive host CPU from the pool of
+            O(cpu_manager_file), inside one NUMA cell when one holds them; C(<vcpupin>) per vCPU and, with KVM,
+            C(<hint-dedicated>). Other VMs never get these CPUs; shared VMs float on the rest of the pool and are
+            re-pinned live when exclusive CPUs are taken or freed.
+          - Not enough free CPUs is an error before anything is defined, saying what was needed and what is free.
+            A re-run keeps the CPUs the VM has. No vCPU hotplug (O(cpu.max_sockets) equals O(cpu.sockets)).
+          - See C(docs/dedicated-cpus.md).
+        type: bool
+        default: false
+      isolate_emulator_thread:
+        description:
+          - KubeVirt's C(isolateEmulatorThread) (Nova's C(hw:emulator_threads_policy=isolate)); one more exclusive
+            CPU for QEMU's emulator threads (C(<emulatorpin>)). Without it they share the vCPUs' CPUs.
+          - Needs O(cpu.dedicated_cpu_placement).
+        type: bool
+        default: false
+      thread_policy:
+        description:
+          - How pinned vCPUs use SMT thread siblings, as Nova's C(hw:cpu_thread_policy).
+          - V(prefer) as few cores as hold the vCPUs (siblings together), any host.
+          - V(isolate) each vCPU on its own core whose sibling threads are held idle; no other VM runs beside it.
+          - V(require) only on SMT hosts and only on cores with two or more free threads.
+          - Needs O(cpu.dedicated_cpu_placement) for anything but V(prefer).
+        type: str
+        choices: [prefer, isolate, require]
+        default: prefer
+      numa:
+        description:
+          - Guest NUMA topology, bound strictly to host cells (C(<numatune>) with a C(memnode) per cell).
+            Give O(cpu.numa.guest_mapping_passthrough) or O(cpu.numa.cells).
+          - No memory hotplug with it (O(memory.max_guest) equals O(memory.guest)).
+        type: dict
+        suboptions:
+          guest_mapping_passthrough:
+            description:
+              - KubeVirt's C(guestMappingPassthrough). One guest cell per host cell behind the pinned vCPUs,
+                memory split evenly. Needs O(cpu.dedicated_cpu_placement).
+            type: bool
+            default: false
+          cells:
+            description:
+              - Explicit guest cells (Nova's C(hw:numa_cpus.N)/C(hw:numa_mem.N)); each goes on its own host cell
+                with enough free CPUs, memory and hugepages. Together they list every vCPU once and add up to
+                O(memory.guest).
+            type: list
+            elements: dict
+            suboptions:
+              id:
+                description: Guest cell number, 0, 1, ... in order.
+                type: int
+                required: true
+              cpus:
+                description: The vCPUs of this cell (numbers from 0).
+                type: list
+                elements: int
+                required: true
+              memory:
+                description: Memory of this cell, a Kubernetes quantity; a multiple of the hugepage size if any.
+                type: str
+                required: true
   memory:
     description: Guest memory.
     type: dict
@@ -114,6 +176,19 @@ options:
             Set it equal to O(memory.guest) for a VM without memory hotplug.
           - A change is restart-required.
         type: str
+      hugepages:
+        description:
+          - KubeVirt's C(memory.hugepages). The guest's memory comes from hugepages of this size
+            (C(<memoryBacking>), taken when the VM starts); O(memory.guest) must be a multiple of it.
+          - The free pages (per NUMA cell when the memory is bound to cells) are checked before a VM is defined or
+            started; too few is an error saying how many are needed and free. No memory hotplug with hugepages.
+        type: dict
+        suboptions:
+          page_size:
+            description: Page size.
+            type: str
+            choices: [2Mi, 1Gi]
+            required: true
   resources:
     description:
       - KubeVirt's resources. C(requests.cpu) becomes C(<cputune><shares>) (Kubernetes' 1024 shares per CPU),
@@ -260,4 +335,11 @@ options:
         description: Keep the TPM state across boots (C(persistent_state='yes')).
         type: bool
         default: false
+      encryption_secret:
+        description:
+          - Encrypt the TPM state with a libvirt secret of usage C(vtpm), by UUID or usage name (create it with
+            M(kvcompute.libvirt.kv_secret)). An unknown secret is an error before any change.
+          - M(kvcompute.libvirt.kv_tpm) backs the encrypted files up as they are; the VM they are restored
+            into needs the same secret value.
+        type: str
 """

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import time
 import traceback
 
@@ -240,6 +241,25 @@ class Connection:
         except libvirt.libvirtError as err:
             raise _wrap("cannot update a device of %s" % name, err)
 
+    # --- CPU pinning --------------------------------------------------
+    def _cpumap(self, cpus):
+        count = self._conn.getCPUMap(0)[0]
+        return tuple(i in set(cpus) for i in range(count))
+
+    def pin_vcpu(self, name, vcpu, cpus, live=True, config=False):
+        """Pin one vCPU to host CPUs (virDomainPinVcpuFlags)."""
+        try:
+            self.lookup(name).pinVcpuFlags(vcpu, self._cpumap(cpus), _impact(live, config))
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot pin vCPU %d of %s to CPUs %s" % (vcpu, name, list(cpus)), err)
+
+    def pin_emulator(self, name, cpus, live=True, config=False):
+        """Pin the emulator threads to host CPUs (virDomainPinEmulator)."""
+        try:
+            self.lookup(name).pinEmulator(self._cpumap(cpus), _impact(live, config))
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot pin the emulator threads of %s to CPUs %s" % (name, list(cpus)), err)
+
     # --- storage ------------------------------------------------------
     def pool_volume_path(self, pool, volume):
         """Return the path of a volume in a pool, or None when the volume is absent."""
@@ -284,6 +304,39 @@ class Connection:
             self._conn.storagePoolLookupByName(pool).refresh(0)
         except libvirt.libvirtError as err:
             raise _wrap("cannot refresh storage pool %s" % pool, err)
+
+    # --- secrets (swtpm state encryption) ------------------------------
+    def secret(self, ref, usage="vtpm"):
+        """The secret named by UUID or by usage name: {'uuid', 'usage', 'name', 'xml'}, or None."""
+        try:
+            if UUID_RE.match(ref):
+                sec = self._conn.secretLookupByUUIDString(ref)
+            else:
+                sec = self._conn.secretLookupByUsage(getattr(libvirt, "VIR_SECRET_USAGE_TYPE_" + usage.upper()), ref)
+        except libvirt.libvirtError as err:
+            if err.get_error_code() == libvirt.VIR_ERR_NO_SECRET:
+                return None
+            raise _wrap("cannot look up libvirt secret %s" % ref, err)
+        return {"uuid": sec.UUIDString(), "usage": SECRET_USAGES.get(sec.usageType(), str(sec.usageType())),
+                "name": sec.usageID(), "xml": sec.XMLDesc(0)}
+
+    def define_secret(self, xml):
+        try:
+            return self._conn.secretDefineXML(xml, 0).UUIDString()
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot define libvirt secret", err)
+
+    def set_secret_value(self, uuid, value):
+        try:
+            self._conn.secretLookupByUUIDString(uuid).setValue(value, 0)
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot set the value of libvirt secret %s" % uuid, err)
+
+    def undefine_secret(self, uuid):
+        try:
+            self._conn.secretLookupByUUIDString(uuid).undefine()
+        except libvirt.libvirtError as err:
+            raise _wrap("cannot undefine libvirt secret %s" % uuid, err)
 
     # --- memory dumps and domain metadata -----------------------------
     def core_dump(self, name, path, fmt):
@@ -331,6 +384,10 @@ class Connection:
                 return None
             raise _wrap("cannot read metadata %s of %s" % (uri, name), err)
 
+
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# virSecretUsageType numbers -> names (libvirt's own spelling in <usage type=...>).
+SECRET_USAGES = {0: "none", 1: "volume", 2: "ceph", 3: "iscsi", 4: "tls", 5: "vtpm"}
 
 # kv_memory_dump's format names -> libvirt's VIR_DOMAIN_CORE_DUMP_FORMAT_* suffixes.
 DUMP_FORMATS = {"elf": "RAW", "kdump-zlib": "KDUMP_ZLIB", "kdump-lzo": "KDUMP_LZO",

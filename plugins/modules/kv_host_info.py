@@ -33,6 +33,12 @@ options:
       - Meant for testing with a fake tree and for chroots; leave the default on real hosts.
     type: path
     default: /
+  cpu_manager_file:
+    description:
+      - The host's CPU pools file (read under O(root)), as M(kvcompute.libvirt.kv_vm)'s option of the same name.
+      - RV(host.cpu_pools) reports the pools and the exclusive CPUs of the VMs placed with this file.
+    type: path
+    default: /etc/kvcompute/cpu_manager.json
 attributes:
   check_mode:
     description: Can run in check mode and return the same facts as a normal run.
@@ -192,11 +198,25 @@ host:
       type: dict
       returned: success
       sample: {"enabled": false, "groups": 0}
+    cpu_pools:
+      description:
+        - The CPU pools (cpusets in Linux list format) from O(cpu_manager_file); without the file every online
+          CPU is in the pool. C(exclusive) maps each VM with dedicated CPUs to the CPUs it holds (vCPUs, an
+          isolated emulator thread, siblings held by thread policy isolate); C(shared) is where shared VMs float.
+        - Per NUMA cell, the pool CPUs nobody holds, the free memory (MemFree) and the free hugepages by size in KiB.
+        - C(error) instead when the file cannot be used.
+      type: dict
+      returned: success
+      sample: {"file": "/etc/kvcompute/cpu_manager.json", "file_present": true, "reserved": "0", "pool": "1-3",
+               "exclusive": {"db1": "1-2"}, "shared": "3",
+               "cells": [{"id": 0, "free_cpus": "3", "free_memory_bytes": 5368709120,
+                          "free_hugepages": {"2048": 64, "1048576": 0}}]}
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.module import check_libraries, connected
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.placement import pool_facts
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import facts
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.hostfs import HostFS
 
@@ -206,11 +226,14 @@ def main():
         argument_spec=dict(
             uri=dict(type="str", default="qemu:///system"),
             root=dict(type="path", default="/"),
+            cpu_manager_file=dict(type="path", default="/etc/kvcompute/cpu_manager.json"),
         ),
         supports_check_mode=True,
     )
     check_libraries(module, missing_required_lib, names=("libvirt-python", "lxml"))
-    host = connected(module, lambda conn: facts.gather(conn, HostFS(module.params["root"])))
+    fs = HostFS(module.params["root"])
+    host = connected(module, lambda conn: dict(facts.gather(conn, fs),
+                                               cpu_pools=pool_facts(conn, fs, module.params["cpu_manager_file"])))
     module.exit_json(changed=False, host=host)
 
 

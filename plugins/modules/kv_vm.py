@@ -69,6 +69,15 @@ options:
       - The result's RV(state_files) lists which of these files were removed or kept.
       - Per VM, like O(state); default V(false).
     type: bool
+  cpu_manager_file:
+    description:
+      - 'Where the host''s CPU pools are recorded (JSON such as C({"reserved": "0", "pool": "1-3"})), written by the
+        cpu_manager role. Without the file every online CPU is in the pool.'
+      - Dedicated CPUs come from the pool; shared VMs float on the pool minus every exclusive CPU. VMs placed with
+        another file are neither counted nor re-pinned, so change it only for tests or a non-standard layout.
+      - See C(docs/dedicated-cpus.md).
+    type: path
+    default: /etc/kvcompute/cpu_manager.json
 notes:
   - Runs on the libvirt host (or against O(uri)); needs libvirt-python, lxml and bitmath there.
   - Supports check mode and diff mode.
@@ -140,6 +149,16 @@ spec:
   description: The resolved spec, in this module's options; feeding it back is a no-op.
   returned: when O(name) is given and the VM is not absent
   type: dict
+placement:
+  description:
+    - Where the VM runs on the host (cpusets in Linux list format). A dedicated VM has C(vcpus) (the host CPU of each
+      vCPU, in order), C(emulator) and C(exclusive) (every CPU it holds); a shared VM has C(cpus), where it floats.
+      C(memory_cells) are the host NUMA cells its memory is bound to (empty when unbound), C(guest_cells) the host
+      cell of each guest NUMA cell. See C(docs/dedicated-cpus.md).
+  returned: when O(name) is given and the VM is not absent
+  type: dict
+  sample: {"pool_file": "/etc/kvcompute/cpu_manager.json", "dedicated": true, "vcpus": [2, 3], "emulator": "1",
+           "exclusive": "1-3", "memory_cells": "0"}
 changes:
   description:
     - Each field that differs, with how it is applied; V(define) (the VM is off), V(live) (applied to the running
@@ -198,6 +217,7 @@ def main():
         shutdown_timeout=dict(type="int"),
         wait_timeout=dict(type="int"),
         purge_state=dict(type="bool"),
+        cpu_manager_file=dict(type="path", default="/etc/kvcompute/cpu_manager.json"),
         domain_type=dict(type="str", choices=["auto", "kvm", "qemu"]),
         video=dict(type="str", choices=["auto", "virtio", "vga", "bochs", "none"]),
     )

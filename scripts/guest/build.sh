@@ -19,7 +19,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 INIT_SRC=$HERE/init.sh
 # Modules, in load order. Optional ones (ACPI power button) may be missing.
 MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_mem)
-OPTIONAL_MODULES=(evdev button)
+# pvpanic + pvpanic-mmio: the guest reports its kernel panic to QEMU's ISA pvpanic device (libvirt's
+# <panic model='isa'/>), which is how libvirt learns of a crash (on_crash, dumps on crash).
+OPTIONAL_MODULES=(evdev button pvpanic pvpanic-mmio)
 
 log() { echo "guest-build: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -99,7 +101,8 @@ dpkg-deb --fsys-tarfile "$kdeb" |
         './lib/modules/*/modules.builtin' \
         './lib/modules/*/kernel/drivers/virtio/*' \
         './lib/modules/*/kernel/drivers/input/evdev.ko*' \
-        './lib/modules/*/kernel/drivers/acpi/button.ko*'
+        './lib/modules/*/kernel/drivers/acpi/button.ko*' \
+        './lib/modules/*/kernel/drivers/misc/pvpanic/*'
 dpkg-deb -x "$bdeb" "$work/pkg"
 vmlinuz=$(find "$work/pkg/boot" -name 'vmlinuz-*' | sed -n 1p)
 [ -n "$vmlinuz" ] || die "no /boot/vmlinuz-* in $kdeb"

@@ -26,11 +26,17 @@ done < /etc/kvguest/modules
 # shell's memory (tests dump guest memory and look for it).
 KV_MARKER=none
 KV_POWEROFF_AFTER=
+KV_PANIC_AFTER=
+KV_COUNTER=
+KV_DIRTY_MB=
 read -r KV_CMDLINE < /proc/cmdline
 for opt in $KV_CMDLINE; do
     case "$opt" in
         kv.marker=*) KV_MARKER=${opt#kv.marker=} ;;
         kv.poweroff_after=*) KV_POWEROFF_AFTER=${opt#kv.poweroff_after=} ;;
+        kv.panic_after=*) KV_PANIC_AFTER=${opt#kv.panic_after=} ;;
+        kv.counter=*) KV_COUNTER=${opt#kv.counter=} ;;
+        kv.dirty_mb=*) KV_DIRTY_MB=${opt#kv.dirty_mb=} ;;
     esac
 done
 export KV_MARKER
@@ -49,6 +55,27 @@ fi
 
 if [ -n "$KV_POWEROFF_AFTER" ]; then
     (sleep "$KV_POWEROFF_AFTER"; echo "KVGUEST POWEROFF after=$KV_POWEROFF_AFTER"; sync; poweroff -f) &
+fi
+
+if [ -n "$KV_PANIC_AFTER" ]; then
+    # A real kernel panic (sysrq c): pvpanic tells QEMU, libvirt applies <on_crash>.
+    (sleep "$KV_PANIC_AFTER"; echo "KVGUEST PANIC after=$KV_PANIC_AFTER"; echo 1 > /proc/sys/kernel/sysrq
+     echo c > /proc/sysrq-trigger) &
+fi
+
+# A running counter with this boot's id: a live migration keeps both, a reboot changes both.
+if [ "$KV_COUNTER" = 1 ]; then
+    read -r boot_id < /proc/sys/kernel/random/boot_id
+    (n=0; while :; do n=$((n + 1)); echo "KVGUEST tick=$n boot=$boot_id"; sleep 1; done) &
+fi
+
+# Keep rewriting KV_DIRTY_MB MiB of non-zero data (QEMU sends zero pages almost for free),
+# so a live migration has to chase a high dirty rate.
+if [ -n "$KV_DIRTY_MB" ]; then
+    (dd if=/dev/urandom of=/run/dirty.src bs=1M count="$KV_DIRTY_MB" 2>/dev/null
+     cp /run/dirty.src /run/dirty.dst
+     echo "KVGUEST DIRTY mb=$KV_DIRTY_MB"
+     while :; do dd if=/run/dirty.src of=/run/dirty.dst bs=1M conv=notrunc 2>/dev/null; done) &
 fi
 
 online_all() {

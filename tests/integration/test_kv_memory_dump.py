@@ -169,19 +169,79 @@ def test_dump_to_pool_volume(run_module, vm_names, linux_guest, guest_console, l
         pool.destroy()
 
 
-def test_dump_on_crash_is_defined(run_module, vm_names, libvirt_conn):
-    """memory_dump.on_crash -> coredump-restart + a pvpanic device, accepted by libvirt, and no drift on re-run.
+AUTO_DUMP_DIR = "/var/lib/libvirt/qemu/dump"  # the libvirt_host role's libvirt_host_auto_dump_path
 
-    Not crashed here: the test guest's initramfs has no pvpanic driver, so QEMU never hears of its panic.
-    """
+
+def test_guest_panic_dumps_memory_and_restarts(run_module, vm_names, linux_guest, guest_console, libvirt_conn,
+                                               record_property):
+    """memory_dump.on_crash on a real kernel panic: the guest's pvpanic driver tells QEMU, libvirt writes the
+    guest's memory to auto_dump_path and starts it again (coredump-restart); the marker is in that dump."""
+    marker = "kvcrash-" + uuid.uuid4().hex
+    console = guest_console()
     name = vm_names()
-    vm = {"name": name, "state": "present", "domain_type": "qemu", "video": "none",
-          "memory": {"guest": "128Mi"}, "memory_dump": {"on_crash": True}}
-    assert run_module("kv_vm", vm)["changed"] is True
-    assert run_module("kv_vm", vm)["changed"] is False
+    vm = {"name": name, "domain_type": "qemu", "video": "none", "cpu": {"model": "maximum"},
+          "memory": {"guest": "128Mi"}, "memory_dump": {"on_crash": True},
+          "kernel_boot": linux_guest.kernel_boot(marker=marker, panic_after=3),
+          "serial": {"type": "file", "path": str(console.path)}, "shutdown_timeout": 0}
+    assert run_module("kv_vm", dict(vm, state="present"))["changed"] is True
+    assert run_module("kv_vm", dict(vm, state="present"))["changed"] is False
     xml = libvirt_conn.lookupByName(name).XMLDesc(0)
     assert "<on_crash>coredump-restart</on_crash>" in xml and "<panic model='isa'" in xml
     assert run_module("kv_vm_info", {"name": name})["vms"][0]["spec"]["memory_dump"] == {"on_crash": True}
-    off = run_module("kv_vm", dict(vm, memory_dump={"on_crash": False}))
-    assert [c["field"] for c in off["changes"]] == ["memory_dump"] or off["changed"], off
-    assert "<on_crash>destroy</on_crash>" in libvirt_conn.lookupByName(name).XMLDesc(0)
+
+    before = set(os.listdir(AUTO_DUMP_DIR))
+    assert run_module("kv_vm", dict(vm, state="running"))["state"] == "running"
+    console.wait_for("KVGUEST READY", timeout=300)
+    console.wait_for(marker=marker, timeout=60)
+    console.wait_for("KVGUEST PANIC", timeout=60)
+    mark = console.mark()
+    # coredump-restart: the dump is written first, then the guest boots again.
+    console.wait_for("KVGUEST READY", timeout=300, since=mark)
+    dumps = [f for f in set(os.listdir(AUTO_DUMP_DIR)) - before if name in f]
+    assert len(dumps) == 1, (dumps, sorted(set(os.listdir(AUTO_DUMP_DIR)) - before))
+    path = os.path.join(AUTO_DUMP_DIR, dumps[0])
+    try:
+        st = os.stat(path)
+        record_property("crash_dump_bytes", st.st_size)
+        assert st.st_mode & 0o077 == 0, "a crash dump holds guest memory: %o" % st.st_mode
+        with open(path, "rb") as handle:
+            assert marker.encode() in handle.read()
+        assert libvirt_conn.lookupByName(name).isActive()
+    finally:
+        os.unlink(path)
+
+    off = run_module("kv_vm", dict(vm, state="present", memory_dump={"on_crash": False}))
+    assert off["changed"], off
+    assert "<on_crash>destroy</on_crash>" in libvirt_conn.lookupByName(name).XMLDesc(1 << 1)
+
+
+def test_async_dump_shows_progress_meanwhile(run_playbook, vm_names):
+    """A long dump (2Gi of guest memory as ELF) under Ansible's async: while it runs, kv_vm_info reports
+    phase InProgress with libvirt's job progress; when it is done, Completed with the checksum."""
+    name = vm_names()
+    path = vm_names.dir / "big.elf"
+    play = [{
+        "hosts": "localhost", "gather_facts": False,
+        "tasks": [
+            {"name": "vm", "kvcompute.libvirt.kv_vm": {
+                "name": name, "state": "running", "domain_type": "qemu", "video": "none",
+                "serial": {"type": "none"}, "memory": {"guest": "2Gi"}, "shutdown_timeout": 0}},
+            {"name": "dump", "kvcompute.libvirt.kv_memory_dump": {"name": name, "path": str(path)},
+             "async": 600, "poll": 0, "register": "job"},
+            {"name": "progress", "kvcompute.libvirt.kv_vm_info": {"name": name}, "register": "info",
+             "until": "info.vms[0].memory_dump.progress is defined and "
+                      "info.vms[0].memory_dump.progress.processed > 0", "retries": 300, "delay": 0},
+            {"name": "wait", "ansible.builtin.async_status": {"jid": "{{ job.ansible_job_id }}"},
+             "register": "done", "until": "done.finished", "retries": 600, "delay": 1},
+            {"name": "after", "kvcompute.libvirt.kv_vm_info": {"name": name}},
+        ]}]
+    results, rc = run_playbook(play)
+    by_task = dict((r["_task"], r) for r in results)
+    assert rc == 0, [r.get("msg") for r in results if r.get("failed")]
+    during = by_task["progress"]["vms"][0]["memory_dump"]
+    assert during["phase"] == "InProgress" and during["path"] == str(path)
+    assert 0 < during["progress"]["processed"] <= during["progress"]["total"], during
+    done = by_task["wait"]
+    assert done["changed"] is True and done["size"] == os.stat(path).st_size
+    after = by_task["after"]["vms"][0]["memory_dump"]
+    assert after["phase"] == "Completed" and after["sha256"] == done["sha256"] and "progress" not in after

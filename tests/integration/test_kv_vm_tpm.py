@@ -8,32 +8,23 @@ state is a paused start (the guest never runs a single instruction) followed by 
 """
 
 import hashlib
-import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.support.libvirtd import wait_until
 
 pytestmark = pytest.mark.integration
 
 SWTPM_ROOT = Path("/var/lib/libvirt/swtpm")
 NVRAM_ROOT = Path("/var/lib/libvirt/qemu/nvram")
-LIBVIRTD_PID = Path("/run/libvirtd.pid")
 
 
 def virsh(*args, check=True):
     return subprocess.run(["virsh", "-c", "qemu:///system"] + list(args), check=check, capture_output=True,
                           text=True).stdout.strip()
-
-
-def wait_until(what, condition, timeout=60, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
-        time.sleep(interval)
 
 
 def uefi_tpm_vm(name, **extra):
@@ -66,43 +57,6 @@ def paused_start_and_stop(name):
     assert virsh("dumpxml", name).count("persistent_state='yes'") == 1
     virsh("destroy", name)
     wait_until("%s shut off" % name, lambda: virsh("domstate", name) == "shut off", 30)
-
-
-def _libvirtd_pid():
-    try:
-        return int(LIBVIRTD_PID.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _answers():
-    return subprocess.run(["virsh", "-c", "qemu:///system", "uri"], capture_output=True,
-                          check=False).returncode == 0
-
-
-@pytest.fixture
-def restart_libvirtd():
-    """``restart_libvirtd()``: stop libvirtd (SIGTERM to /run/libvirtd.pid) and start it the way the testbed
-    does (``virtlogd -d`` if missing, ``libvirtd -d``), then wait until ``virsh uri`` answers."""
-    if Path("/run/systemd/system").is_dir():
-        pytest.fail("this fixture restarts a libvirtd started without systemd (TESTBED)", pytrace=False)
-
-    def restart(timeout=60):
-        pid = _libvirtd_pid()
-        assert pid, "no libvirtd pid in %s" % LIBVIRTD_PID
-        os.kill(pid, 15)
-        wait_until("libvirtd (pid %d) to exit" % pid, lambda: not Path("/proc/%d" % pid).exists(), timeout)
-        if subprocess.run(["pgrep", "-x", "virtlogd"], capture_output=True, check=False).returncode != 0:
-            subprocess.run(["virtlogd", "-d"], check=True)
-        subprocess.run(["libvirtd", "-d"], check=True)
-        wait_until("libvirtd to answer", _answers, timeout)
-        new = _libvirtd_pid()
-        assert new and new != pid
-
-    yield restart
-    if not _answers():  # a failed test must not leave the host without libvirtd
-        subprocess.run(["libvirtd", "-d"], check=False)
-        wait_until("libvirtd to answer", _answers, 60)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ fixtures over these are in tests/integration/conftest.py.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import re
@@ -24,7 +25,16 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 GUEST_BUILD = REPO / "scripts" / "guest" / "build.sh"
-GUEST_CACHE = Path(os.environ.get("KV_TEST_GUEST_DIR", str(REPO / ".cache" / "guest")))
+def _recipe():
+    """build.sh's own recipe hash: each recipe gets its own cache dir, so checkouts of different
+    guest recipes can share one .cache/guest without rebuilding over each other."""
+    digest = hashlib.sha256()
+    for name in ("build.sh", "init.sh"):
+        digest.update((REPO / "scripts" / "guest" / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+GUEST_CACHE = Path(os.environ.get("KV_TEST_GUEST_DIR", str(REPO / ".cache" / "guest" / ("r-" + _recipe()))))
 # Where the guest files go when QEMU cannot reach GUEST_CACHE (a parent not traversable).
 GUEST_SHARED = Path(os.environ.get("KV_TEST_VM_DIR", "/var/lib/libvirt/images")) / "kvt-guest"
 

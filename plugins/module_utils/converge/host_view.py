@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import cpu_models, firmware, topology
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import cpu_models, cpu_pool, firmware, topology
 
 
 def split_field(message, default):
@@ -31,6 +31,8 @@ class HostView:
         self.kvm_usable = topology.read_kvm(fs)["usable"]
         self._domcaps = {}
         self._descriptors = None
+        self.cpu_manager_file = cpu_pool.POOL_FILE  # kv_vm's cpu_manager_file
+        self.placement = None  # converge/placement.PlacementView, read once the host lock is held
 
     def domcaps(self, dtype):
         if dtype not in self._domcaps:

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils import virt
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import vm
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import placement, vm
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.host_view import HostView
 from ansible_collections.kvcompute.libvirt.plugins.module_utils import libvirt_xml
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.hostfs import HostFS
@@ -49,6 +49,7 @@ def connected(module, work, expected=(), prefix=""):
 def read_requests(params):
     """Requests for every VM, or SpecError listing every problem (prefixed by the VM entry)."""
     defaults = dict((k, v) for k, v in params.items() if k not in ("uri", "vms"))
+    defaults.pop("cpu_manager_file", None)  # module-level: where the CPU pools are (converge/placement.py)
     if params.get("vms") is None:
         return [vm.read_request({}, defaults)]
     defaults.pop("name", None)
@@ -91,6 +92,17 @@ def run_vms(module, missing_required_lib):
 
 def _converge(module, conn, requests):
     host = HostView(conn, HostFS("/"))
+    host.cpu_manager_file = module.params.get("cpu_manager_file") or host.cpu_manager_file
+    if module.check_mode or not placement.needs_lock(conn, host.fs, host.cpu_manager_file, requests):
+        return _converge_all(module, conn, host, requests)
+    with placement.host_lock(host.fs):  # from the first read of what is taken to the last define
+        results = _converge_all(module, conn, host, requests)
+        if any(r["changed"] for r in results):
+            placement.rebalance(conn, host, [])
+        return results
+
+
+def _converge_all(module, conn, host, requests):
     prepared, problems = [], []
     for i, request in enumerate(requests):
         try:

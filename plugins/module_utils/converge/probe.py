@@ -40,6 +40,9 @@ def probe(conn, fs, spec):
         for path in (spec.kernel_boot.kernel, spec.kernel_boot.initrd):
             if path:
                 found["files"][path] = image_format(fs, path)
+    if spec.tpm is not None and spec.tpm.encryption_secret:
+        ref = spec.tpm.encryption_secret
+        found.setdefault("secrets", {})[ref] = conn.secret(ref)
     for nic in spec.interfaces:
         if nic.type == "network":
             found["networks"][nic.source] = conn.network_exists(nic.source)

@@ -15,7 +15,7 @@ __metaclass__ = type
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import lifecycle, live, storage, tpm_state
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import lifecycle, live, placement, storage, tpm_state
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.probe import probe
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import cpu, disks, firmware, interfaces, memory, metadata
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.merge import merge
@@ -59,6 +59,7 @@ class Prepared:
     done: List[str] = field(default_factory=list)  # what apply did (the forced stop shows up here)
     state_files: Optional[dict] = None  # state absent: {'kept': [...], 'removed': [...]} (NVRAM file, swtpm dir)
     fs: object = None  # the host's HostFS, for state absent with purge_state
+    repin: bool = False  # the running VM's vCPUs move to other host CPUs (converge/placement.py)
 
 
 def read_request(data, defaults):
@@ -132,6 +133,8 @@ def prepare(conn, host, request):
                          _existing(old_root, live_root),
                          pick_firmware=host.pick_firmware, check_cpu_model=host.check_cpu_model)
     _check_cpu_with_libvirt(conn, spec)
+    placement.plan_vm(host, spec, plan, old_root, running,
+                      old_root is None or "start" in lifecycle.predict(prepared.current, request.state))
     root = render_tree(spec, plan)
     if old_root is not None:
         old_machine = attr(old_root, "os/type", "machine") or ""
@@ -145,6 +148,9 @@ def prepare(conn, host, request):
         booted = metadata.read(live_root)
         booted = canonical(booted) if booted else None
     prepared.changes, prepared.pending = classify(prepared.desired, prepared.observed, running, booted)
+    moved = placement.changes(old_root, root, running)
+    prepared.changes.extend(moved)
+    prepared.repin = any(c["apply"] == "live" for c in moved)
     for create in plan.creates:
         where = create.get("path") or "%s/%s" % (create["pool"], create["volume"])
         prepared.changes.insert(0, {"field": "disks[%s]" % create["name"], "before": None,
@@ -206,6 +212,8 @@ def apply(conn, prepared, run_command):
         done.append("created disk %s" % create["name"])
     if prepared.live:
         live.apply(conn, name, prepared.spec, prepared.plan, prepared.live, request.wait_timeout, done)
+    if prepared.repin and conn.state(name) in lifecycle.UP + ("paused",):
+        placement.repin_live(conn, name, prepared.plan.placement, done)
     if "stop" in prepared.actions:
         lifecycle.stop(conn, name, request.shutdown_timeout, request.wait_timeout, done)
     if "start" in prepared.actions:
@@ -233,6 +241,8 @@ def result(prepared):
     }
     if prepared.desired is not None:
         out["spec"] = prepared.desired
+    if prepared.plan is not None and prepared.plan.placement is not None:
+        out["placement"] = placement.describe(prepared.plan.placement)
     if request.state == "absent" and prepared.current != "absent":
         out["state_files"] = prepared.state_files
     out["diff"] = {

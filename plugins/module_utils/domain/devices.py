@@ -40,10 +40,12 @@ def render_tpm(devices, tpm):
     """KubeVirt's TPM: a swtpm TPM 2.0; persistent -> tpm-crb with persistent_state (as virt-launcher does)."""
     if tpm.persistent:
         el = sub(devices, "tpm", model="tpm-crb")
-        sub(el, "backend", type="emulator", version="2.0", persistent_state="yes")
+        backend = sub(el, "backend", type="emulator", version="2.0", persistent_state="yes")
     else:
         el = sub(devices, "tpm", model="tpm-tis")
-        sub(el, "backend", type="emulator", version="2.0")
+        backend = sub(el, "backend", type="emulator", version="2.0")
+    if tpm.encryption_secret:
+        sub(backend, "encryption", secret=tpm.encryption_secret)
     return el
 
 
@@ -63,4 +65,5 @@ def parse(root, out):
         out["watchdog"] = {"model": wd.get("model"), "action": wd.get("action", "reset")}
     tpm = root.find("devices/tpm")
     if tpm is not None:
-        out["tpm"] = {"persistent": attr(tpm, "backend", "persistent_state") == "yes"}
+        out["tpm"] = {"persistent": attr(tpm, "backend", "persistent_state") == "yes",
+                      "encryption_secret": attr(tpm, "backend/encryption", "secret")}

@@ -19,6 +19,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml impor
 
 MANAGED_TOP = ("name", "uuid", "metadata", "maxMemory", "memory", "currentMemory", "vcpu", "vcpus", "cpu", "os", "features",
                "cputune", "memtune", "on_poweroff", "on_reboot", "on_crash", "devices")
+MANAGED_TOP += ("numatune", "memoryBacking")  # NUMA binding and hugepages (domain/numa.py, domain/hugepages.py)
 MANAGED_DEVICES = ("disk", "interface", "graphics", "video", "serial", "console", "rng", "watchdog", "emulator",
                    "memory", "tpm")
 

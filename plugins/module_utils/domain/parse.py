@@ -13,14 +13,18 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import (
     devices,
     disks,
     firmware,
+    hugepages,
     interfaces,
     memory,
     metadata,
+    numa,
+    pinning,
     resources,
 )
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import parse as parse_xml
 
 PARSERS = (base, firmware, memory, cpu, resources, disks, interfaces, devices)
+PARSERS += (pinning, numa, hugepages)  # after cpu and memory: they add to those keys
 
 
 def parse_options(xml_text):

@@ -13,9 +13,12 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import (
     devices,
     disks,
     firmware,
+    hugepages,
     interfaces,
     memory,
     metadata,
+    numa,
+    pinning,
     resources,
 )
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import sub, tostring
@@ -29,6 +32,9 @@ def render_tree(spec, plan):
     cpu.render(root, spec, plan)
     memory.render(root, spec, plan)
     resources.render(root, spec, plan)
+    pinning.render(root, spec, plan)
+    numa.render(root, spec, plan)
+    hugepages.render(root, spec, plan)
     devs = sub(root, "devices")
     disks.render(devs, spec, plan)
     interfaces.render(devs, spec, plan)

@@ -63,6 +63,22 @@ class HostFS:
         """Sorted host paths matching a host-path glob."""
         return sorted(self.host(p) for p in _glob.glob(self.real(pattern)))
 
+    def makedirs(self, path, mode=0o755):
+        """Create a host directory and its parents (mode for the new ones); fine if it exists."""
+        real = self.real(path)
+        if not os.path.isdir(real):
+            os.makedirs(real, mode)
+
+    def remove(self, path):
+        """Remove a host file; True when there was one."""
+        try:
+            os.unlink(self.real(path))
+        except OSError:
+            if os.path.lexists(self.real(path)):
+                raise
+            return False
+        return True
+
     def write(self, path, text):
         """Write text to a host file.
 

@@ -35,6 +35,7 @@ class HardwarePlan:
     creates: List[dict] = field(default_factory=list)  # images to create before define
     boot_memory: int = 0  # RAM the VM boots with; a virtio-mem device adds the rest up to max_guest
     requested: int = 0  # what the virtio-mem device is asked to plug
+    placement: Optional[object] = None  # plan/cpu_pinning.Placement: host CPUs, NUMA cells (set by converge)
 
 
 @dataclass
@@ -63,7 +64,7 @@ def resolve(spec, host, probe, existing=None, pick_firmware=None, check_cpu_mode
     host:  {'arch', 'kvm_usable', 'machines': {dtype: [names]}, 'machine_aliases': {dtype: {alias: name}},
             'max_vcpus': {dtype: n}}
     probe: {'files': {path: format or None (absent)}, 'volumes': {'pool/vol': path or None},
-            'networks': {name: bool}}
+            'networks': {name: bool}, 'secrets': {ref: {'uuid', 'usage'} or None}}
     pick_firmware(arch, machine, secure_boot) -> loader dict (raises ValueError)
     check_cpu_model(dtype, model) -> None or message
     """
@@ -83,6 +84,7 @@ def resolve(spec, host, probe, existing=None, pick_firmware=None, check_cpu_mode
     _disks(spec, plan, probe, existing, problems)
     _interfaces(spec, probe, existing, problems)
     _kernel_boot(spec, probe, problems)
+    _tpm_secret(spec, probe, problems)
     if problems:
         raise SpecError(problems)
     return spec, plan
@@ -150,6 +152,8 @@ def _cpu_hotplug(spec, host, existing, problems):
     cpu = spec.cpu
     per_socket = cpu.cores * cpu.threads
     limit = host.get("max_vcpus", {}).get(spec.domain_type) or 4096
+    if cpu.max_sockets is None and cpu.dedicated_cpu_placement:
+        cpu.max_sockets = cpu.sockets  # every vCPU holds an exclusive CPU: none to hotplug
     if cpu.max_sockets is None:
         if existing.max_sockets and existing.max_sockets >= cpu.sockets:
             cpu.max_sockets = existing.max_sockets
@@ -166,6 +170,8 @@ def _cpu_hotplug(spec, host, existing, problems):
 def _memory_hotplug(spec, plan, existing, problems):
     """Boot memory and the virtio-mem request: live changes move only the request (KubeVirt's model)."""
     mem = spec.memory
+    if mem.max_guest is None and (mem.hugepages or spec.cpu.numa is not None):
+        mem.max_guest = mem.guest  # virtio-mem is not combined with hugepages or guest NUMA cells
     if mem.max_guest is None:
         if existing.max_guest and existing.max_guest >= mem.guest:
             mem.max_guest = existing.max_guest
@@ -267,6 +273,22 @@ def _kernel_boot(spec, probe, problems):
         path = getattr(kb, key)
         if path and path in probe.get("files", {}) and probe["files"][path] is None:
             problems.append(("kernel_boot.%s" % key, "%s does not exist" % path))
+
+
+def _tpm_secret(spec, probe, problems):
+    """Pin a vtpm secret named by usage to its UUID (what the domain XML holds)."""
+    ref = spec.tpm.encryption_secret if spec.tpm else None
+    if not ref or "secrets" not in probe:
+        return
+    found = probe["secrets"].get(ref)
+    if found is None:
+        problems.append(("tpm.encryption_secret", "no libvirt secret %r on this host; create it with "
+                         "kvcompute.libvirt.kv_secret (usage vtpm)" % ref))
+    elif found["usage"] != "vtpm":
+        problems.append(("tpm.encryption_secret", "libvirt secret %r has usage %s; swtpm needs usage vtpm"
+                         % (ref, found["usage"])))
+    else:
+        spec.tpm.encryption_secret = found["uuid"]
 
 
 def stable_mac(vm_name, nic_name):

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.cpu_placement import export_cpu, export_memory
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.quantity import format_bytes, format_cpu
 
 
@@ -34,8 +35,10 @@ def to_options(spec):
             "model": spec.cpu.model,
             "features": [{"name": f.name, "policy": f.policy} for f in spec.cpu.features],
             "max_sockets": spec.cpu.max_sockets,
+            **export_cpu(spec.cpu)
         }),
-        "memory": _clean({"guest": format_bytes(spec.memory.guest), "max_guest": _bytes(spec.memory.max_guest)}),
+        "memory": _clean({"guest": format_bytes(spec.memory.guest), "max_guest": _bytes(spec.memory.max_guest),
+                          **export_memory(spec.memory)}),
         "resources": _clean({"requests": requests or None, "limits": limits or None}),
         "disks": [_disk(d) for d in spec.disks],
         "interfaces": [_clean(vars(i)) for i in spec.interfaces],
@@ -43,7 +46,7 @@ def to_options(spec):
         "serial": _clean(vars(spec.serial)),
         "rng": spec.rng,
         "watchdog": vars(spec.watchdog) if spec.watchdog else None,
-        "tpm": {"persistent": spec.tpm.persistent} if spec.tpm else None,
+        "tpm": {"persistent": spec.tpm.persistent, "encryption_secret": spec.tpm.encryption_secret} if spec.tpm else None,
         "memory_dump": {"on_crash": True} if spec.memory_dump.on_crash else None,
     })
 

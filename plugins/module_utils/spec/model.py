@@ -27,12 +27,29 @@ VIDEO_MODELS = ("auto", "virtio", "vga", "bochs", "none")
 SERIAL_TYPES = ("pty", "file", "none")
 WATCHDOG_MODELS = ("i6300esb", "ib700")
 WATCHDOG_ACTIONS = ("reset", "shutdown", "poweroff", "pause", "none", "dump", "inject-nmi")
+THREAD_POLICIES = ("prefer", "isolate", "require")  # Nova's hw:cpu_thread_policy
+PAGE_SIZES = {"2Mi": 2 * 2 ** 20, "1Gi": 2 ** 30}  # KubeVirt's memory.hugepages.pageSize
 
 
 @dataclass
 class CpuFeature:
     name: str
     policy: str = "require"
+
+
+@dataclass
+class NumaCell:
+    """One guest NUMA cell: its vCPUs and memory (bytes)."""
+    id: int
+    cpus: List[int]
+    memory: int
+
+
+@dataclass
+class Numa:
+    """guest_mapping_passthrough: guest cells mirror the host cells behind the pinned CPUs; else explicit cells."""
+    guest_mapping_passthrough: bool = False
+    cells: List[NumaCell] = field(default_factory=list)
 
 
 @dataclass
@@ -43,6 +60,10 @@ class Cpu:
     model: Optional[str] = None  # None: chosen by plan (host-model on KVM, maximum on TCG)
     features: List[CpuFeature] = field(default_factory=list)
     max_sockets: Optional[int] = None  # None: plan picks 4 × sockets (KubeVirt's maxHotplugRatio), capped by the host
+    dedicated_cpu_placement: bool = False  # one exclusive host CPU per vCPU (docs/dedicated-cpus.md)
+    isolate_emulator_thread: bool = False  # one more exclusive host CPU for QEMU's emulator threads
+    thread_policy: str = "prefer"
+    numa: Optional[Numa] = None
 
     @property
     def vcpus(self):
@@ -57,6 +78,7 @@ class Cpu:
 class Memory:
     guest: int = 512 * 2 ** 20
     max_guest: Optional[int] = None  # None: plan picks 4 × guest; above guest, a virtio-mem device covers the rest
+    hugepages: Optional[int] = None  # page size in bytes (PAGE_SIZES), None: normal pages
 
 
 @dataclass
@@ -119,6 +141,7 @@ class Watchdog:
 class Tpm:
     """KubeVirt's devices.tpm: a TPM 2.0 emulator (swtpm); persistent keeps its state across boots."""
     persistent: bool = False
+    encryption_secret: Optional[str] = None  # a libvirt vtpm secret (UUID or usage name); plan resolves it to the UUID
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import cpu_placement
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import model as m
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors import SpecError
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.fields import Fields
@@ -26,6 +27,7 @@ DEVICE_NAME_HELP = "a DNS label: lowercase letters, digits and '-', at most 63 c
 MACHINE = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 ABS_PATH = r"^/"
 MAC = r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$"
+SECRET_REF = r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,127}$"
 CPU_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.,-]*$"
 MIB = 2 ** 20
 MAX_VCPUS = 4096
@@ -110,6 +112,7 @@ def _cpu(f):
         names.add(feat.name)
         item.done()
         cpu.features.append(feat)
+    cpu_placement.read_cpu(f, cpu)
     if cpu.max_vcpus > MAX_VCPUS:
         f.fail(None, "max_sockets × cores × threads = %d vCPUs, more than %d" % (cpu.max_vcpus, MAX_VCPUS))
     f.done()
@@ -126,8 +129,9 @@ def _memory(f):
             f.fail("max_guest", "must be ≥ memory.guest (%s), got %d bytes" % (guest, max_guest))
         elif (max_guest - guest) % (2 * MIB):
             f.fail("max_guest", "must exceed memory.guest by a multiple of 2Mi (virtio-mem's block size)")
+    hugepages = cpu_placement.read_hugepages(f)
     f.done()
-    return m.Memory(guest=guest, max_guest=max_guest)
+    return m.Memory(guest=guest, max_guest=max_guest, hugepages=hugepages)
 
 
 def _resources(f):
@@ -234,7 +238,9 @@ def _watchdog(f):
 
 
 def _tpm(f):
-    tpm = m.Tpm(persistent=f.boolean("persistent", False))
+    tpm = m.Tpm(persistent=f.boolean("persistent", False),
+                encryption_secret=f.text("encryption_secret", None, pattern=SECRET_REF,
+                                         pattern_help="a libvirt secret UUID or its vtpm usage name"))
     f.done()
     return tpm
 
@@ -257,6 +263,7 @@ def _cross_checks(f, spec):
     res = spec.resources
     if res.limits_memory is not None and res.limits_memory < spec.memory.guest:
         f.fail("resources.limits.memory", "is below memory.guest (%d bytes): QEMU would be killed" % spec.memory.guest)
+    cpu_placement.cross_check(f, spec)
 
 
 def _unique(f, key, values, what="name"):

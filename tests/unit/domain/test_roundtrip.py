@@ -67,9 +67,9 @@ def probe_for(spec):
     return out
 
 
-def resolved(opts, host=None, existing=None):
+def resolved(opts, host=None, existing=None, probe=None):
     spec = parse_options(copy.deepcopy(opts))
-    return resolve(spec, host or HOST, probe_for(spec), existing, pick_firmware=pick_firmware)
+    return resolve(spec, host or HOST, probe or probe_for(spec), existing, pick_firmware=pick_firmware)
 
 
 def check_round_trip(opts, host=None):

@@ -34,7 +34,7 @@ from test_roundtrip import check_round_trip, resolved  # noqa: E402
 def test_round_trip(tpm):
     spec, _plan, _xml = check_round_trip({"name": "t", "firmware": {"type": "efi"}, "tpm": tpm})
     assert spec.tpm is not None
-    assert to_options(spec)["tpm"] == {"persistent": tpm.get("persistent") in (True, "yes")}
+    assert to_options(spec)["tpm"] == {"persistent": tpm.get("persistent") in (True, "yes"), "encryption_secret": None}
 
 
 def test_no_tpm_by_default():
@@ -75,6 +75,42 @@ def test_libvirt_expanded_tpm_parses_back():
       <tpm model='tpm-crb'><backend type='emulator' version='2.0' persistent_state='yes'>
         <active_pcr_banks><sha256/></active_pcr_banks></backend><alias name='tpm0'/></tpm></devices></domain>"""
     assert parse_domain(xml)["tpm"] == {"persistent": True}
+
+
+SECRET = "f3473733-444c-4fa8-b36b-999ec590dc45"
+
+
+def test_encrypted_tpm_xml_and_round_trip():
+    spec, plan, xml = check_round_trip({"name": "t", "tpm": {"persistent": True, "encryption_secret": SECRET}})
+    backend = parse_xml(xml).find("devices/tpm/backend")
+    assert backend.find("encryption").get("secret") == SECRET
+    assert to_options(spec)["tpm"] == {"persistent": True, "encryption_secret": SECRET}
+
+
+def secret_probe(found):
+    return {"files": {}, "volumes": {}, "networks": {}, "secrets": {"db1-vtpm": found}}
+
+
+def test_plan_pins_a_usage_name_to_the_uuid():
+    spec, _plan = resolved({"name": "t", "tpm": {"persistent": True, "encryption_secret": "db1-vtpm"}},
+                           probe=secret_probe({"uuid": SECRET, "usage": "vtpm"}))
+    assert spec.tpm.encryption_secret == SECRET
+
+
+@pytest.mark.parametrize("found, words", [
+    (None, "no libvirt secret 'db1-vtpm' on this host"),
+    ({"uuid": SECRET, "usage": "ceph"}, "has usage ceph; swtpm needs usage vtpm"),
+])
+def test_plan_refuses_a_missing_or_wrong_secret(found, words):
+    with pytest.raises(SpecError) as err:
+        resolved({"name": "t", "tpm": {"encryption_secret": "db1-vtpm"}}, probe=secret_probe(found))
+    assert [f for f, m in err.value.problems if words in m] == ["tpm.encryption_secret"], err.value.problems
+
+
+def test_bad_secret_reference_names_the_field():
+    with pytest.raises(SpecError) as err:
+        parse_options({"name": "t", "tpm": {"encryption_secret": "bad name!"}})
+    assert err.value.problems[0][0] == "tpm.encryption_secret"
 
 
 def test_merge_does_not_duplicate_or_keep_a_removed_tpm():

@@ -18,6 +18,7 @@ import pytest
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors import SpecError
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.options import parse_options
+from tests.unit.spec.test_options_pinning import PINNING_INVALID
 
 
 def vm(**kw):
@@ -196,6 +197,7 @@ INVALID_OPTIONS = [
     (vm(watchdog={"actoin": "reset"}), "watchdog.actoin"),
     (vm(watchdog="reset"), "watchdog"),
 ]
+INVALID_OPTIONS += PINNING_INVALID  # dedicated CPUs, NUMA, hugepages (test_options_pinning.py)
 
 
 def _id(case):

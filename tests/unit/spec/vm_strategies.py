@@ -221,4 +221,6 @@ def valid_options(draw, kvm_usable=True, minimal=False):
         opts["watchdog"] = wd
     if draw(st.booleans()):
         opts["tpm"] = draw(st.sampled_from([{}, {"persistent": False}, {"persistent": True}]))
+        if draw(st.booleans()):
+            opts["tpm"] = dict(opts["tpm"], encryption_secret="f3473733-444c-4fa8-b36b-999ec590dc45")
     return opts
