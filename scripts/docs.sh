@@ -6,12 +6,9 @@
 #   scripts/docs.sh lint     antsibull-docs lint-collection-docs only
 set -euo pipefail
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="$REPO/.venv"
+# shellcheck source=scripts/venv_env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/venv_env.sh" antsibull-docs
 OUT="$REPO/docs/_build"
-[ -x "$VENV/bin/antsibull-docs" ] || { echo "docs: no $VENV/bin/antsibull-docs; run scripts/testbed.sh first" >&2; exit 1; }
-export PATH="$VENV/bin:$PATH"
-export ANSIBLE_COLLECTIONS_PATH="$REPO/.cache/collections"
 
 # Module/role docs (validated against the schema), extra docs, links.yml, and
 # the markup of every documentation string.

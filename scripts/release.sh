@@ -11,11 +11,8 @@
 # KV_RELEASE_SKIP_SANITY=1 skips step 3 (the longest).
 set -euo pipefail
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="$REPO/.venv"
-[ -x "$VENV/bin/antsibull-changelog" ] || { echo "release: no $VENV/bin/antsibull-changelog; run scripts/testbed.sh first" >&2; exit 1; }
-export PATH="$VENV/bin:$PATH"
-export ANSIBLE_COLLECTIONS_PATH="$REPO/.cache/collections"
+# shellcheck source=scripts/venv_env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/venv_env.sh" antsibull-changelog
 say() { printf 'release: %s\n' "$*"; }
 die() { say "ERROR: $*" >&2; exit 1; }
 cd "$REPO"
@@ -29,7 +26,7 @@ mkdir -p "$tmp/changelog"
 git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- --ignore-missing-args "$REPO/" "$tmp/changelog/"
 (cd "$tmp/changelog" && antsibull-changelog release --version "$version" >/dev/null && antsibull-changelog lint)
 [ -s "$tmp/changelog/CHANGELOG.rst" ] || die "antsibull-changelog release wrote no CHANGELOG.rst"
-say "changelog: lint clean; release $version builds CHANGELOG.rst ($(wc -l <"$tmp/changelog/CHANGELOG.rst") lines) from $(ls changelogs/fragments | wc -l) fragments"
+say "changelog: lint clean; release $version builds CHANGELOG.rst ($(wc -l <"$tmp/changelog/CHANGELOG.rst") lines) from $(find changelogs/fragments -name "*.yml" | wc -l) fragments"
 
 # --- 2. build -----------------------------------------------------------------
 ansible-galaxy collection build --output-path "$tmp/dist" . >/dev/null
@@ -58,6 +55,6 @@ ansible-builder create --file execution-environment.yml --context "$tmp/context"
 [ -f "$tmp/context/Dockerfile" ] || [ -f "$tmp/context/Containerfile" ] || die "ansible-builder create wrote no Containerfile"
 python "$tmp/context/_build/scripts/introspect.py" introspect "$tmp/collections" >"$tmp/ee-deps.yml"
 for req in libvirt-python lxml bitmath libvirt-devel pkgconf-pkg-config gcc; do
-  grep -q "^- '$req[ =\[]" "$tmp/ee-deps.yml" || die "the EE introspection misses $req: $(cat "$tmp/ee-deps.yml")"
+  grep -q "^- '${req}[ =\[]" "$tmp/ee-deps.yml" || die "the EE introspection misses $req: $(cat "$tmp/ee-deps.yml")"
 done
 say "execution environment: build context created; the collection brings $(grep -c "from collection kvcompute.libvirt" "$tmp/ee-deps.yml") requirements"
