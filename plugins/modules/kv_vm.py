@@ -30,6 +30,7 @@ author:
 extends_documentation_fragment:
   - kvcompute.libvirt.connection
   - kvcompute.libvirt.vm_hardware
+  - kvcompute.libvirt.vm_devices
 requirements:
   - bitmath
 options:
@@ -78,7 +79,28 @@ options:
       - See C(docs/dedicated-cpus.md).
     type: path
     default: /etc/kvcompute/cpu_manager.json
+  permitted_host_devices:
+    description:
+      - The host devices VMs may ask for by C(device_name) in O(host_devices) and O(gpus) - KubeVirt's
+        C(permittedHostDevices), in snake_case. One map for the whole task (not per VM).
+      - C(pci_host_devices) - a list of C(pci_vendor_selector) (vendor:device, for example V(10de:1eb8)) and
+        C(resource_name) (the C(device_name) VMs use).
+      - C(mediated_devices) - a list of C(mdev_name_selector) (an mdev type name, for example V(GRID T4-1Q)) and
+        C(resource_name).
+      - C(usb) - a list of C(resource_name) and C(selectors) (a list of C(vendor) and C(product), 4 hex digits each;
+        the VM gets one device per selector).
+      - C(external_resource_provider) is accepted in each entry, as KubeVirt has it, and ignored.
+    type: dict
+  root:
+    description:
+      - Directory under which host files are read (sysfs devices, C(/dev/kvm), C(/dev/vhost-vsock), firmware
+        descriptors) and the allocation lock C(/run/kvcompute/allocate.lock) is taken.
+      - Meant for testing with a fake tree and for chroots; leave the default on real hosts.
+    type: path
+    default: /
 notes:
+  - Host devices and VSOCK CIDs are allocated from what the defined domains of the host hold, under a host-wide
+    lock, so a device or mediated device goes to one VM at a time. See the C(host_devices) and C(gpus) options.
   - Runs on the libvirt host (or against O(uri)); needs libvirt-python, lxml and bitmath there.
   - Supports check mode and diff mode.
 seealso:
@@ -127,6 +149,29 @@ EXAMPLES = r"""
       - name: worker2
         cpu:
           cores: 4
+
+- name: A VM with a passed-through T4, a vGPU, a USB stick and VSOCK
+  kvcompute.libvirt.kv_vm:
+    name: gpu1
+    state: present
+    permitted_host_devices:
+      pci_host_devices:
+        - pci_vendor_selector: "10de:1eb8"
+          resource_name: nvidia.com/TU104GL_Tesla_T4
+      mediated_devices:
+        - mdev_name_selector: GRID T4-1Q
+          resource_name: nvidia.com/GRID_T4-1Q
+    host_devices:
+      - name: t4
+        device_name: nvidia.com/TU104GL_Tesla_T4
+      - name: stick
+        usb:
+          vendor: "0781"
+          product: "5567"
+    gpus:
+      - name: vgpu
+        device_name: nvidia.com/GRID_T4-1Q
+    autoattach_vsock: true
 
 - name: Remove a VM (disks, NVRAM and TPM state are kept)
   kvcompute.libvirt.kv_vm:
@@ -206,7 +251,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.options imp
 
 SPEC_TYPES = {"firmware": "dict", "kernel_boot": "dict", "cpu": "dict", "memory": "dict", "resources": "dict",
               "disks": "list", "interfaces": "list", "serial": "dict", "watchdog": "dict", "rng": "bool",
-              "tpm": "dict", "memory_dump": "dict"}
+              "tpm": "dict", "memory_dump": "dict", "host_devices": "list", "gpus": "list", "autoattach_vsock": "bool"}
 
 
 def main():
@@ -220,6 +265,8 @@ def main():
         cpu_manager_file=dict(type="path", default="/etc/kvcompute/cpu_manager.json"),
         domain_type=dict(type="str", choices=["auto", "kvm", "qemu"]),
         video=dict(type="str", choices=["auto", "virtio", "vga", "bochs", "none"]),
+        permitted_host_devices=dict(type="dict"),
+        root=dict(type="path", default="/"),
     )
     for key in SPEC_KEYS:
         if key not in argument_spec:

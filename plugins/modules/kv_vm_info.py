@@ -104,6 +104,15 @@ vms:
           stats), so a dump running under Ansible's C(async) can be watched from another task.
         - Null when the VM was never dumped.
       type: dict
+    vsock_cid:
+      description: The VM's VSOCK context id (KubeVirt's C(status.VSOCKCID)); null without VSOCK.
+      type: int
+    conditions:
+      description:
+        - KubeVirt-style conditions, each with C(type), C(status), C(reason) and C(message). A VM holding host devices
+          has C(LiveMigratable) V(False) with reason C(HostDeviceNotLiveMigratable).
+      type: list
+      elements: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import devices
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.dump import last_request
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import cpu, memory, metadata
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.parse import parse_options as parse_domain
@@ -33,6 +34,7 @@ def describe(conn, name):
         out["spec"] = raw
         out["spec_errors"] = ["%s: %s" % p for p in err.problems]
     pending = []
+    live_root = None
     if state in ("running", "blocked", "paused"):
         live_root = parse(conn.domain_xml(name))
         out["status"] = status(live_root)
@@ -42,6 +44,7 @@ def describe(conn, name):
     out["restart_required"] = bool(pending)
     out["restart_required_fields"] = pending
     out["memory_dump"] = last_request(conn, name)
+    out.update(devices.describe(root, live_root))
     return out
 
 

@@ -8,7 +8,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils import virt
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import placement, vm
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import devices, placement, vm
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.host_lock import host_lock
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.host_view import HostView
 from ansible_collections.kvcompute.libvirt.plugins.module_utils import libvirt_xml
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.hostfs import HostFS
@@ -48,7 +49,7 @@ def connected(module, work, expected=(), prefix=""):
 
 def read_requests(params):
     """Requests for every VM, or SpecError listing every problem (prefixed by the VM entry)."""
-    defaults = dict((k, v) for k, v in params.items() if k not in ("uri", "vms"))
+    defaults = dict((k, v) for k, v in params.items() if k not in ("uri", "vms") + devices.MODULE_KEYS)
     defaults.pop("cpu_manager_file", None)  # module-level: where the CPU pools are (converge/placement.py)
     if params.get("vms") is None:
         return [vm.read_request({}, defaults)]
@@ -78,9 +79,10 @@ def run_vms(module, missing_required_lib):
     check_libraries(module, missing_required_lib)
     try:
         requests = read_requests(module.params)
+        permitted = devices.read_permitted(module.params, requests)
     except SpecError as err:
         fail_spec(module, err)
-    results = connected(module, lambda conn: _converge(module, conn, requests))
+    results = connected(module, lambda conn: _converge(module, conn, requests, permitted))
     changed = any(r["changed"] for r in results)
     diffs = [r.pop("diff") for r in results]
     if module.params.get("vms") is None:
@@ -90,14 +92,19 @@ def run_vms(module, missing_required_lib):
     module.exit_json(**out)
 
 
-def _converge(module, conn, requests):
-    host = HostView(conn, HostFS("/"))
+def _converge(module, conn, requests, permitted=None):
+    root = module.params.get("root") or "/"
+    host = HostView(conn, HostFS(root))
     host.cpu_manager_file = module.params.get("cpu_manager_file") or host.cpu_manager_file
-    if module.check_mode or not placement.needs_lock(conn, host.fs, host.cpu_manager_file, requests):
+    host.devices = devices.DeviceLedger(conn, host.fs, permitted)
+    if module.check_mode:
         return _converge_all(module, conn, host, requests)
-    with placement.host_lock(host.fs):  # from the first read of what is taken to the last define
+    # One kv_vm at a time per host, from the first read of what is taken (dedicated CPUs, devices,
+    # CIDs: the defined domains hold them) to the last define.
+    with host_lock(root):
         results = _converge_all(module, conn, host, requests)
-        if any(r["changed"] for r in results):
+        if any(r["changed"] for r in results) and placement.needs_lock(conn, host.fs, host.cpu_manager_file,
+                                                                        requests):
             placement.rebalance(conn, host, [])
         return results
 

@@ -15,11 +15,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import contextlib
-import errno
-import fcntl
-import os
-import time
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import pinning
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import parse, tostring
@@ -27,33 +22,6 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import cpu_
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.plan import cpu_pinning, numa_fit
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors import SpecError
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.virt import VirtError
-
-LOCK = "/run/kvcompute/placement.lock"
-LOCK_TIMEOUT = 900
-
-
-@contextlib.contextmanager
-def host_lock(fs, timeout=LOCK_TIMEOUT):
-    """Hold the host-wide placement lock (waits for other runs; VirtError after timeout seconds)."""
-    path = fs.real(LOCK)
-    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except (IOError, OSError) as err:
-                if err.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise VirtError("another kv_vm run has held %s for %ss; gave up waiting" % (LOCK, timeout))
-                time.sleep(0.05)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
-
 
 def needs_lock(conn, fs, source, requests):
     """Lock when the host has CPU pools, a VM asks for dedicated CPUs, NUMA or hugepages, or one that holds

@@ -15,7 +15,7 @@ __metaclass__ = type
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import lifecycle, live, placement, storage, tpm_state
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import devices, lifecycle, live, placement, storage, tpm_state
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.probe import probe
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import cpu, disks, firmware, interfaces, memory, metadata
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.merge import merge
@@ -135,11 +135,14 @@ def prepare(conn, host, request):
     _check_cpu_with_libvirt(conn, spec)
     placement.plan_vm(host, spec, plan, old_root, running,
                       old_root is None or "start" in lifecycle.predict(prepared.current, request.state))
+    if getattr(host, "devices", None) is not None:
+        host.devices.plan(spec, plan, old_root)
     root = render_tree(spec, plan)
     if old_root is not None:
         old_machine = attr(old_root, "os/type", "machine") or ""
         merge(root, old_root, keep_addresses=machine_family(old_machine) == machine_family(spec.machine))
     prepared.spec, prepared.plan, prepared.xml = spec, plan, tostring(root)
+    prepared.fs = host.fs
     prepared.desired = to_options(spec)
     if old_root is not None:
         prepared.observed = canonical(parse_domain(inactive))
@@ -156,6 +159,7 @@ def prepare(conn, host, request):
         prepared.changes.insert(0, {"field": "disks[%s]" % create["name"], "before": None,
                                     "after": "create %s (%s %s)" % (where, create["format"], create["size"]),
                                     "apply": "create"})
+    prepared.changes[:0] = devices.creates(plan)
     if running:
         drift = live.live_differences(live_root, spec, plan)
         prepared.live = live.groups(f for f, _b, _a in drift)
@@ -169,7 +173,10 @@ def prepare(conn, host, request):
         prepared.actions.append("redefine")
     if prepared.live:
         prepared.actions.append("apply live")
+    if devices.creates(plan):
+        prepared.actions.append("create mediated devices")
     prepared.actions.extend(planned)
+    devices.check_start(host.fs, spec, prepared.actions)
     if "start" in planned:
         prepared.pending = []  # a (re)boot takes every restart-only change
     return prepared
@@ -210,6 +217,7 @@ def apply(conn, prepared, run_command):
     for create in prepared.plan.creates:
         storage.create(conn, create, run_command)
         done.append("created disk %s" % create["name"])
+    devices.apply(conn, prepared.fs, prepared.plan, done)
     if prepared.live:
         live.apply(conn, name, prepared.spec, prepared.plan, prepared.live, request.wait_timeout, done)
     if prepared.repin and conn.state(name) in lifecycle.UP + ("paused",):

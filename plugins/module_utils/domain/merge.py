@@ -22,6 +22,12 @@ MANAGED_TOP = ("name", "uuid", "metadata", "maxMemory", "memory", "currentMemory
 MANAGED_TOP += ("numatune", "memoryBacking")  # NUMA binding and hugepages (domain/numa.py, domain/hugepages.py)
 MANAGED_DEVICES = ("disk", "interface", "graphics", "video", "serial", "console", "rng", "watchdog", "emulator",
                    "memory", "tpm")
+# Managed only when they carry our alias: a hostdev or vsock someone added by hand is kept.
+MANAGED_WITH_ALIAS = ("hostdev", "vsock")
+
+
+def _managed(el):
+    return el.tag in MANAGED_DEVICES or (el.tag in MANAGED_WITH_ALIAS and alias_of(el) is not None)
 
 
 def merge(new, old, keep_addresses=True):
@@ -57,7 +63,7 @@ def _merge_devices(new, old, keep_addresses):
         for el in old:
             if el.tag == "panic" and new.find("panic[@model='%s']" % el.get("model")) is not None:
                 continue
-            if isinstance(el.tag, str) and el.tag not in MANAGED_DEVICES and el.tag != "controller":
+            if isinstance(el.tag, str) and not _managed(el) and el.tag != "controller":
                 el = copy.deepcopy(el)
                 for address in el.findall("address"):
                     el.remove(address)
@@ -75,7 +81,7 @@ def _merge_devices(new, old, keep_addresses):
                 _copy_address(el, new.find("controller[@type='%s'][@index='%s']" % (el.get("type"), el.get("index"))))
         elif el.tag == "panic" and new.find("panic[@model='%s']" % el.get("model")) is not None:
             _copy_address(el, new.find("panic[@model='%s']" % el.get("model")))  # ours (memory_dump.on_crash)
-        elif el.tag not in MANAGED_DEVICES:
+        elif not _managed(el):
             new.append(copy.deepcopy(el))
         elif alias_of(el) in by_alias:
             match = by_alias[alias_of(el)]

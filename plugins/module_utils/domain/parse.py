@@ -13,6 +13,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import (
     devices,
     disks,
     firmware,
+    hostdev,
     hugepages,
     interfaces,
     memory,
@@ -23,7 +24,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import (
 )
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import parse as parse_xml
 
-PARSERS = (base, firmware, memory, cpu, resources, disks, interfaces, devices)
+PARSERS = (base, firmware, memory, cpu, resources, disks, interfaces, devices, hostdev)
 PARSERS += (pinning, numa, hugepages)  # after cpu and memory: they add to those keys
 
 

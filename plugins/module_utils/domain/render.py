@@ -14,6 +14,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import (
     disks,
     firmware,
     hugepages,
+    hostdev,
     interfaces,
     memory,
     metadata,
@@ -39,6 +40,7 @@ def render_tree(spec, plan):
     disks.render(devs, spec, plan)
     interfaces.render(devs, spec, plan)
     devices.render(devs, spec, plan)
+    hostdev.render(devs, spec, plan)
     base.render_panic(devs, spec)
     memory.render_device(devs, spec, plan)
     return root

@@ -52,6 +52,17 @@ class HostFS:
     def isdir(self, path):
         return os.path.isdir(self.real(path))
 
+    def link_name(self, path):
+        """The last component of a symlink's target (sysfs 'driver', 'iommu_group'), or None."""
+        try:
+            return os.path.basename(os.readlink(self.real(path)))
+        except (OSError, IOError):
+            return None
+
+    def resolve(self, path):
+        """The host path a (symlinked) host path really is, e.g. an mdev's device directory."""
+        return self.host(os.path.realpath(self.real(path)))
+
     def listdir(self, path):
         """Sorted entry names; an absent directory reads as empty (sysfs dirs come and go)."""
         try:

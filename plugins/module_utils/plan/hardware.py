@@ -36,6 +36,8 @@ class HardwarePlan:
     boot_memory: int = 0  # RAM the VM boots with; a virtio-mem device adds the rest up to max_guest
     requested: int = 0  # what the virtio-mem device is asked to plug
     placement: Optional[object] = None  # plan/cpu_pinning.Placement: host CPUs, NUMA cells (set by converge)
+    hostdevs: List[dict] = field(default_factory=list)  # host devices assigned (converge/devices.py)
+    vsock_cid: Optional[int] = None
 
 
 @dataclass

@@ -48,7 +48,15 @@ def to_options(spec):
         "watchdog": vars(spec.watchdog) if spec.watchdog else None,
         "tpm": {"persistent": spec.tpm.persistent, "encryption_secret": spec.tpm.encryption_secret} if spec.tpm else None,
         "memory_dump": {"on_crash": True} if spec.memory_dump.on_crash else None,
+        "host_devices": [host_device_options(d) for d in spec.host_devices] or None,
+        "gpus": [{"name": g.name, "device_name": g.device_name} for g in spec.gpus] or None,
+        "autoattach_vsock": True if spec.autoattach_vsock else None,
     })
+
+
+def host_device_options(dev):
+    return _clean({"name": dev.name, "device_name": dev.device_name, "pci_address": dev.pci_address,
+                   "usb": vars(dev.usb) if dev.usb else None})
 
 
 def _disk(disk):

@@ -151,6 +151,28 @@ class MemoryDump:
 
 
 @dataclass
+class UsbId:
+    vendor: str  # 4 lowercase hex digits
+    product: str
+
+
+@dataclass
+class HostDevice:
+    """KubeVirt's devices.hostDevices[]: by device_name (through permitted_host_devices), PCI address or USB id."""
+    name: str
+    device_name: Optional[str] = None
+    pci_address: Optional[str] = None  # 0000:01:00.0
+    usb: Optional[UsbId] = None
+
+
+@dataclass
+class Gpu:
+    """KubeVirt's devices.gpus[]: a PCI GPU or a vGPU (mediated device), by device_name."""
+    name: str
+    device_name: str
+
+
+@dataclass
 class VMSpec:
     name: str
     domain_type: str = "auto"
@@ -168,3 +190,6 @@ class VMSpec:
     watchdog: Optional[Watchdog] = None
     tpm: Optional[Tpm] = None
     memory_dump: MemoryDump = field(default_factory=MemoryDump)
+    host_devices: List[HostDevice] = field(default_factory=list)
+    gpus: List[Gpu] = field(default_factory=list)
+    autoattach_vsock: bool = False

@@ -15,10 +15,11 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import cpu_
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import model as m
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors import SpecError
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.fields import Fields
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec import host_devices
 
 SPEC_KEYS = ("name", "domain_type", "machine", "firmware", "kernel_boot", "cpu", "memory", "resources",
              "disks", "interfaces", "video", "serial", "rng", "watchdog", "tpm",
-             "memory_dump")
+             "memory_dump", "host_devices", "gpus", "autoattach_vsock")
 
 VM_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
 VM_NAME_HELP = "1-64 characters: letters, digits, '_', '.', '+', '-', starting with a letter or digit"
@@ -63,6 +64,9 @@ def _vm(f):
         watchdog=_watchdog(f.sub("watchdog")) if f.has("watchdog") else None,
         tpm=_tpm(f.sub("tpm")) if f.has("tpm") else None,
         memory_dump=_memory_dump(f.sub("memory_dump")),
+        host_devices=host_devices.parse_host_devices(f),
+        gpus=host_devices.parse_gpus(f),
+        autoattach_vsock=f.boolean("autoattach_vsock", False),
     )
     f.done(SPEC_KEYS)
     _cross_checks(f, spec)
@@ -254,6 +258,7 @@ def _memory_dump(f):
 def _cross_checks(f, spec):
     _unique(f, "disks", [d.name for d in spec.disks])
     _unique(f, "interfaces", [i.name for i in spec.interfaces])
+    host_devices.cross_checks(f, spec)
     _unique(f, "interfaces", [i.mac for i in spec.interfaces if i.mac], what="mac")
     orders = [d.boot_order for d in spec.disks if d.boot_order is not None]
     if len(orders) != len(set(orders)):

@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.placement import LOCK, host_lock
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.host_lock import LOCK_PATH, host_lock
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import cpu_pool
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.hostfs import HostFS
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.virt import VirtError
@@ -63,25 +63,24 @@ def test_offline_cpus_are_left_out(tmp_path):
 
 def test_second_holder_waits_then_gives_up(tmp_path):
     fs = HostFS(str(tmp_path))
-    with host_lock(fs):
-        assert os.path.exists(fs.real(LOCK))
+    with host_lock(fs.root):
+        assert os.path.exists(fs.real("/" + LOCK_PATH))
         other = textwrap.dedent("""
             import sys
-            from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.placement import host_lock
-            from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.hostfs import HostFS
+            from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge.host_lock import host_lock
             from ansible_collections.kvcompute.libvirt.plugins.module_utils.virt import VirtError
             try:
-                with host_lock(HostFS(sys.argv[1]), timeout=0.5):
+                with host_lock(sys.argv[1], timeout=0.5):
                     print("got it")
             except VirtError as err:
                 print(err)
         """)
         out = subprocess.run([sys.executable, "-c", other, str(tmp_path)], capture_output=True, text=True,
                              env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)), check=True).stdout
-        assert "another kv_vm run has held /run/kvcompute/placement.lock" in out
-    with host_lock(fs, timeout=0.5):  # released: taken at once
+        assert "another kv_vm run has held %s" % fs.real("/" + LOCK_PATH) in out
+    with host_lock(fs.root, timeout=0.5):  # released: taken at once
         pass
     with pytest.raises(VirtError):
-        with host_lock(fs):
-            with host_lock(fs, timeout=0.2):  # a second descriptor in the same process waits too
+        with host_lock(fs.root):
+            with host_lock(fs.root, timeout=0.2):  # a second descriptor in the same process waits too
                 pass
