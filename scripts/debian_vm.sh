@@ -21,7 +21,9 @@ MEMORY="${KV_VM_MEMORY:-2560}"
 BOOT_TIMEOUT="${KV_VM_BOOT_TIMEOUT:-900}"
 # Without AES-NI and PCLMULQDQ the guest loads no aesni/ghash modules, whose
 # self-tests warn under TCG and dump pages of registers to the slow serial port.
-CPU="max,aes=off,pclmulqdq=off"
+# TCG's max CPU says AuthenticAMD; the emulated IOMMU is Intel's, so the CPU says
+# GenuineIntel too (the iommu role picks intel_iommu=on by vendor).
+CPU="max,aes=off,pclmulqdq=off,vendor=GenuineIntel"
 say() { printf 'debian_vm: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 

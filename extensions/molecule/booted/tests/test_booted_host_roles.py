@@ -23,6 +23,7 @@ def cmdline(host):
 
 def test_without_consent_the_roles_asked_for_a_reboot_and_did_not_reboot(host, no_consent):
     assert no_consent["cpu_manager_reboot_required"] is True
+    assert no_consent["iommu_reboot_required"] is True
     # The guest has rebooted since (the consenting play): the no-consent run had another boot.
     assert no_consent["boot_id"] != host.file("/proc/sys/kernel/random/boot_id").content_string.strip()
 
@@ -63,3 +64,16 @@ def test_hugetlbfs_mounts_per_size(host):
 
 def test_libvirtd_runs_after_the_reboot(host):
     assert host.service("libvirtd").is_running
+
+
+def test_cmdline_turns_the_iommu_on(host):
+    args = cmdline(host)
+    assert "intel_iommu=on" in args, args
+    assert "iommu=pt" in args, args
+
+
+def test_the_emulated_iommu_is_on_after_the_reboot(host):
+    # q35's intel-iommu (scripts/debian_vm.sh) remaps DMA only when the kernel line says so.
+    assert host.file("/sys/class/iommu").is_directory
+    assert host.check_output("ls /sys/class/iommu").split(), "no IOMMU registered"
+    assert host.check_output("ls /sys/kernel/iommu_groups").split(), "no IOMMU groups"
