@@ -77,6 +77,7 @@ include="$(IFS=,; echo "${PACKAGES[*]}")"
 # Keep apt's package lists: the apt module reads them (the guest cannot update them).
 # The initramfs holds only what mounts a virtio root (small: GRUB loads it
 # through the BIOS, which is slow under TCG).
+# shellcheck disable=SC2016  # the hooks' $1 is mmdebstrap's (the new root), not ours
 mmdebstrap --mode=root --variant=minbase --include="$include" \
   --aptopt='Acquire::Check-Valid-Until "false"' --aptopt='APT::Install-Recommends "false"' \
   "${dpkgopts[@]}" --skip=cleanup/apt/lists \
@@ -177,5 +178,5 @@ EOF
 # Images built by other versions of this script are not used any more.
 find "$CACHE" -mindepth 1 -maxdepth 1 -type d -regextype egrep -regex '.*/[0-9a-f]{16}' ! -name "$HASH" \
   -exec rm -rf {} +
-say "built in ${seconds}s: tree ${tree_mib} MiB, $(cat "$OUT/build.json" | tr -d '\n')"
+say "built in ${seconds}s: tree ${tree_mib} MiB, $(tr -d '\n' <"$OUT/build.json")"
 echo "$OUT"

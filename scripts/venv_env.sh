@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/docs.sh, molecule.sh and release.sh: REPO, VENV, the venv
 # first on PATH, the checkout's collection link as the collections path.
 # $1: a tool the venv must have (scripts/testbed.sh installs it).
