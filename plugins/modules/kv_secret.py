@@ -28,6 +28,8 @@ attributes:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 options:
   name:
     description: The secret's usage name (libvirt's C(<usage type='vtpm'><name>)); libvirt picks its UUID.
