@@ -15,7 +15,7 @@ define run_pytest
 	fi
 endef
 
-.PHONY: help venv testbed test unit integration sanity lint demo bench clean
+.PHONY: help venv testbed test unit integration sanity lint demo bench clean molecule docs release
 
 help:
 	@echo "make testbed      install packages, .venv, collection link; start libvirtd (scripts/testbed.sh)"
@@ -23,6 +23,7 @@ help:
 	@echo "make unit | integration | sanity | lint    one suite (PYTEST_ARGS='-k x -x' for pytest)"
 	@echo "make demo         testbed, then playbooks/demo.yml on localhost"
 	@echo "make bench        testbed, then every bench/*.py (ratios against a baseline, no thresholds)"
+	@echo "make molecule | docs | release   Molecule scenarios (incl. a booted Debian 12 guest), docs site, release checks"
 	@echo "make clean        remove .venv, .cache, tests/output"
 
 venv testbed:
@@ -31,7 +32,7 @@ venv testbed:
 # Runs every suite even after a failure, then lists the failed ones and exits non-zero.
 test: testbed
 	@mkdir -p tests/output; rm -f tests/output/junit-*.xml tests/output/summary.txt; failed=""; passed=""; \
-	for suite in unit integration sanity lint; do \
+	for suite in unit integration sanity lint molecule docs release; do \
 	  echo "=== $$suite"; start=$$SECONDS; \
 	  if $(MAKE) --no-print-directory $$suite; then res=ok; passed="$$passed $$suite"; else res=FAILED; failed="$$failed $$suite"; fi; \
 	  echo "=== $$suite: $$res ($$(( SECONDS - start ))s)"; \
@@ -53,6 +54,17 @@ sanity:
 lint:
 	bash scripts/lint.sh
 
+# docs/ecosystem.md: molecule scenarios (MOLECULE_SCENARIOS='booted' for one),
+# docs site (lint + build), release checks (changelog, tarball, sanity on it, EE).
+molecule:
+	bash scripts/molecule.sh $(MOLECULE_SCENARIOS)
+
+docs:
+	bash scripts/docs.sh
+
+release:
+	bash scripts/release.sh
+
 # The host's own python3 runs the role (as on any managed host); the role's module venv runs kv_*.
 demo: testbed
 	ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3 $(VENV)/bin/ansible-playbook -i localhost, -c local playbooks/demo.yml
@@ -61,4 +73,4 @@ bench: testbed
 	@for b in bench/*.py; do echo "=== $$b"; $(VENV)/bin/python $$b; done
 
 clean:
-	rm -rf $(VENV) .cache tests/output .hypothesis .ansible
+	rm -rf $(VENV) .cache tests/output .hypothesis .ansible docs/_build

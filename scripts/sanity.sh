@@ -2,6 +2,7 @@
 # ansible-test sanity on a clean copy of the collection (git-tracked + untracked-not-ignored
 # files only) placed under <tmp>/ansible_collections/kvcompute/libvirt/.
 # Extra arguments go to ansible-test, e.g.: scripts/sanity.sh --test pep8
+# KV_SANITY_INSTALLED=<dir>: an installed collection instead (see below).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,6 +36,14 @@ if any(not a.startswith("-") for a in args):
     subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet"] + args)
 PY
   if cmp -s "$get_pip.tmp" "$get_pip"; then rm -f "$get_pip.tmp"; else mv "$get_pip.tmp" "$get_pip"; echo "sanity: wrote $get_pip"; fi
+fi
+
+# KV_SANITY_INSTALLED=<dir>: test that installed copy (e.g. from the built
+# tarball, scripts/release.sh) as it is, instead of a copy of the checkout.
+if [ -n "${KV_SANITY_INSTALLED:-}" ]; then
+  cd "$KV_SANITY_INSTALLED"
+  echo "sanity: installed collection $KV_SANITY_INSTALLED ($(find . -type f | wc -l) files, get-pip $pip_version)"
+  exec ansible-test sanity --local --python "$PY_VERSION" --color no "$@"
 fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/kv-sanity.XXXXXX")"

@@ -13,7 +13,7 @@ module: kv_secret
 short_description: A libvirt secret that encrypts a VM's TPM state
 description:
   - Defines or removes a private libvirt secret of usage C(vtpm). swtpm encrypts a VM's TPM state with it when
-    the VM names it in O(kvcompute.libvirt.kv_vm#module:vms[].tpm.encryption_secret).
+    the VM names it in O(kvcompute.libvirt.kv_vm#module:tpm.encryption_secret).
   - libvirt never hands a private secret's value back, so the value is written when the secret is created, and on
     every run only with O(update_value=always). It is never returned or logged.
   - Removing a secret that encrypts a defined VM's TPM state is refused unless O(force=true), since that state
@@ -22,6 +22,7 @@ version_added: 0.1.0
 author: kvcompute.libvirt contributors (!UNKNOWN)
 extends_documentation_fragment:
   - kvcompute.libvirt.connection
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     description: Reports what would be defined, written or removed; changes nothing.
@@ -29,6 +30,8 @@ attributes:
   diff_mode:
     description: Shows the secret's presence and description before and after (never its value).
     support: full
+  platform:
+    platforms: posix
 options:
   name:
     description: The secret's usage name (libvirt's C(<usage type='vtpm'><name>)); libvirt picks its UUID.
