@@ -103,8 +103,9 @@ options:
     type: bool
   max_downtime_ms:
     description:
-      - The longest pause allowed at the switch-over, reached by a ramp (as OpenStack Nova does) - start at
-        1/O(downtime_steps) of it and raise it in equal steps, one every O(downtime_delay) seconds per GiB.
+      - The longest pause allowed at the switch-over. With O(mode=managed) it is reached by a ramp (as OpenStack
+        Nova does) - start at 1/O(downtime_steps) of it and raise it in equal steps, one every O(downtime_delay)
+        seconds per GiB. With O(mode=peer2peer) it is set at once, so libvirt can finish if the controller dies.
         Default V(500).
     type: int
   downtime_steps:

@@ -260,7 +260,7 @@ def _migrate(src, dst, req, check_mode):
 def run(src, dst, req, flags, params, data_bytes):
     name, policy = req["name"], req["policy"]
     watcher = virt.Connection(req["uri"])  # its own connection: the migrating one is blocked
-    watch = Watch(policy, data_bytes)
+    watch = Watch(policy, data_bytes, ramp=req["mode"] == "managed")
     record = dict(phase="Running", mode=req["mode"], name=name, migration_name=req["migration_name"],
                   source=req["uri"], destination=req["dest_uri"], start_timestamp=now(), pid=os.getpid(),
                   post_copy=False, downtime_target_ms=None, message=None)

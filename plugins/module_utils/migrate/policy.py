@@ -42,11 +42,14 @@ class Watch:
     post-copy switch is asked, the timeouts stop (post-copy cannot be undone, only finished).
     """
 
-    def __init__(self, policy, data_bytes):
+    def __init__(self, policy, data_bytes, ramp=True):
         self.policy = policy
         self.data_gib = max(data_bytes, 1) / float(GIB)
+        # Without the ramp (peer2peer: the controller may die, and libvirt keeps the last limit set),
+        # the whole max_downtime_ms from the start, so the source libvirtd can finish on its own.
         self.steps = downtime_steps(policy["max_downtime_ms"], policy["downtime_steps"],
-                                    policy["downtime_delay"], self.data_gib)
+                                    policy["downtime_delay"], self.data_gib) if ramp else [
+                                        (0, policy["max_downtime_ms"])]
         self.timeout = completion_timeout(policy["completion_timeout_per_gib"], self.data_gib)
         self.downtime = None
         self.lowest = None

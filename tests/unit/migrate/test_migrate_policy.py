@@ -25,6 +25,7 @@ def test_downtime_ramp_rises_in_equal_steps_to_the_maximum():
 
 
 def test_watch_sets_each_downtime_step_once():
+    assert Watch(policy(max_downtime_ms=100), GIB, ramp=False).step(0, {}) == [("downtime", 100)]
     watch = Watch(policy(max_downtime_ms=100, downtime_steps=2, downtime_delay=10), GIB)
     assert watch.step(0.5, {"data_remaining": 100, "memory_iteration": 1}) == [("downtime", 50)]
     assert watch.step(1.0, {"data_remaining": 90, "memory_iteration": 1}) == []
