@@ -100,9 +100,14 @@ start() {
     return 0
   fi
   if pid="$(daemon_pid)"; then
-    # Alive but not answering (e.g. still starting): give it the wait before deciding.
-    wait_answers && { say "running (pid $pid) at $URI"; return 0; }
-    die "libvirtd pid $pid runs but $URI does not answer; see $NODE/log/libvirtd.log"
+    # Alive but not answering: still starting (wait until it answers) or just killed (wait until it
+    # is gone, then start a new one).
+    local deadline=$((SECONDS + WAIT))
+    while daemon_pid >/dev/null; do
+      answers && { say "running (pid $pid) at $URI"; return 0; }
+      [ "$SECONDS" -lt "$deadline" ] || die "libvirtd pid $pid runs but $URI does not answer; see $NODE/log/libvirtd.log"
+      sleep 0.3
+    done
   fi
   rm -f "$PIDFILE"
   prepare_node
