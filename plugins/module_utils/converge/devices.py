@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import mdev
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.converge import manifest_request, mdev
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import hostdev
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import parse
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import mdev as host_mdev
@@ -33,7 +33,8 @@ def read_permitted(params, requests):
     problems = []
     for i, request in enumerate(requests):
         prefix = "" if params.get("vms") is None else "vms[%d]." % i
-        problems.extend((prefix + f, msg) for f, msg in check_requested(request.spec, permitted))
+        problems.extend((prefix + manifest_request.where(request, f), msg)
+                        for f, msg in check_requested(request.spec, permitted))
     if problems:
         raise SpecError(problems)
     return permitted
