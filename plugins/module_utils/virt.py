@@ -543,6 +543,7 @@ class Connection:
         except libvirt.libvirtError as err:
             raise _wrap("cannot read the size of disk %s of %s" % (target, name), err)
 
+
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # virSecretUsageType numbers -> names (libvirt's own spelling in <usage type=...>).
 SECRET_USAGES = {0: "none", 1: "volume", 2: "ceph", 3: "iscsi", 4: "tls", 5: "vtpm"}
