@@ -16,6 +16,11 @@ import re
 import time
 import traceback
 
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.virt_errors import VirtError  # noqa: F401 (re-exported)
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.virt_errors import wrap as _wrap
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.virt_migration import MigrationMixin
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.virt_nodedev import NodeDeviceMixin
+
 try:
     import libvirt
 
@@ -40,16 +45,13 @@ STATE_NAMES = {
 }
 
 
-class VirtError(Exception):
-    """A libvirt failure, with what we were doing when it happened."""
+class Connection(NodeDeviceMixin, MigrationMixin):
+    """A thin wrapper over virConnect that speaks XML strings and plain data.
 
+    Node devices (virt_nodedev.py) and live migration (virt_migration.py) are mixins in their own files.
+    """
 
-def _wrap(what, err):
-    return VirtError("%s: %s" % (what, err.get_error_message() if hasattr(err, "get_error_message") else err))
-
-
-class Connection:
-    """A thin wrapper over virConnect that speaks XML strings and plain data."""
+    _libvirt = libvirt if HAS_LIBVIRT else None
 
     def __init__(self, uri=DEFAULT_URI):
         if not HAS_LIBVIRT:
@@ -394,154 +396,6 @@ class Connection:
             if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
                 return None
             raise _wrap("cannot read metadata %s of %s" % (uri, name), err)
-
-    # --- node devices (mediated devices) --------------------------------
-    def lib_version(self):
-        """libvirt's version as a tuple (9, 0, 0)."""
-        v = self._conn.getLibVersion()
-        return (v // 1000000, (v // 1000) % 1000, v % 1000)
-
-    def mdev_node_devices(self):
-        """Every mdev node device libvirt knows (defined or active): [{name, xml, active, persistent, autostart}]."""
-        flags = getattr(libvirt, "VIR_CONNECT_LIST_NODE_DEVICES_CAP_MDEV", 0)
-        flags |= getattr(libvirt, "VIR_CONNECT_LIST_NODE_DEVICES_INACTIVE", 0)
-        flags |= getattr(libvirt, "VIR_CONNECT_LIST_NODE_DEVICES_ACTIVE", 0)
-        try:
-            devices = self._conn.listAllDevices(flags)
-        except libvirt.libvirtError as err:
-            raise _wrap("cannot list mediated node devices", err)
-        found = []
-        for dev in devices:
-            try:
-                found.append({"name": dev.name(), "xml": dev.XMLDesc(0), "active": bool(dev.isActive()),
-                              "persistent": bool(dev.isPersistent()), "autostart": bool(dev.autostart())})
-            except libvirt.libvirtError:  # removed meanwhile
-                continue
-        return found
-
-    def define_node_device(self, xml, start=True, autostart=True):
-        """Define a persistent node device (virNodeDeviceDefineXML, libvirt >= 7.3), start it, autostart it."""
-        try:
-            dev = self._conn.nodeDeviceDefineXML(xml, 0)
-            if start and not dev.isActive():
-                dev.create(0)
-            if autostart:
-                dev.setAutostart(1)
-            return dev.name()
-        except libvirt.libvirtError as err:
-            raise _wrap("libvirt could not define the mediated device", err)
-
-    def create_node_device(self, xml):
-        """A transient node device (gone at reboot)."""
-        try:
-            return self._conn.nodeDeviceCreateXML(xml, 0).name()
-        except libvirt.libvirtError as err:
-            raise _wrap("libvirt could not create the mediated device", err)
-
-    def remove_node_device(self, name):
-        """Stop a node device if it is active and undefine it if it is persistent."""
-        try:
-            dev = self._conn.nodeDeviceLookupByName(name)
-            if dev.isActive():
-                dev.destroy()
-            if dev.isPersistent():
-                dev.undefine(0)
-        except libvirt.libvirtError as err:
-            raise _wrap("libvirt could not remove node device %s" % name, err)
-
-    # --- live migration (kv_migrate) -----------------------------------
-    def compare_cpu(self, cpu_xml, virt_type, arch=None, machine=None):
-        """'incompatible', 'identical' or 'superset': can this host run a guest with that <cpu>?"""
-        try:
-            result = self._conn.compareHypervisorCPU(None, arch, machine, virt_type, cpu_xml, 0)
-        except libvirt.libvirtError as err:
-            raise _wrap("cannot compare the CPU with %s" % self.uri, err)
-        return {libvirt.VIR_CPU_COMPARE_IDENTICAL: "identical",
-                libvirt.VIR_CPU_COMPARE_SUPERSET: "superset"}.get(result, "incompatible")
-
-    def free_pages(self, page_kib, cells):
-        """Free pages of page_kib KiB summed over NUMA cells 0..cells-1."""
-        try:
-            found = self._conn.getFreePages([page_kib], 0, cells, 0)
-        except libvirt.libvirtError as err:
-            raise _wrap("cannot read free %d KiB pages of %s" % (page_kib, self.uri), err)
-        return sum(per_cell.get(page_kib, 0) for per_cell in found.values())
-
-    def active_domain_xml(self):
-        """Live XML of every running domain (their pins are what the host has handed out)."""
-        result = []
-        for dom in self._conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
-            try:
-                result.append(dom.XMLDesc(0))
-            except libvirt.libvirtError:
-                continue
-        return result
-
-    def migratable_xml(self, name, inactive=False):
-        flags = libvirt.VIR_DOMAIN_XML_MIGRATABLE | libvirt.VIR_DOMAIN_XML_SECURE
-        if inactive:
-            flags |= libvirt.VIR_DOMAIN_XML_INACTIVE
-        return self.lookup(name).XMLDesc(flags)
-
-    def migrate(self, name, flag_names, params, dest=None, peer_uri=None):
-        """Migrate: to the Connection ``dest`` (client-managed) or, peer-to-peer, to ``peer_uri``.
-
-        flag_names: suffixes of VIR_MIGRATE_* (LIVE, PEER2PEER, ...); params: suffixes of
-        VIR_MIGRATE_PARAM_* -> values. Blocks until libvirt reports the end.
-        """
-        flags = 0
-        for flag in flag_names:
-            flags |= getattr(libvirt, "VIR_MIGRATE_" + flag)
-        typed = dict((getattr(libvirt, "VIR_MIGRATE_PARAM_" + key), value) for key, value in params.items())
-        dom = self.lookup(name)
-        try:
-            if dest is not None:
-                dom.migrate3(dest._conn, typed, flags)
-            else:
-                dom.migrateToURI3(peer_uri, typed, flags)
-        except libvirt.libvirtError as err:
-            raise _wrap("migration of %s failed" % name, err)
-
-    def abort_job(self, name):
-        try:
-            self.lookup(name).abortJob()
-        except libvirt.libvirtError as err:
-            raise _wrap("cannot abort the job of %s" % name, err)
-
-    def set_max_downtime(self, name, ms):
-        try:
-            self.lookup(name).migrateSetMaxDowntime(ms, 0)
-        except libvirt.libvirtError as err:
-            raise _wrap("cannot set the maximum downtime of %s" % name, err)
-
-    def start_postcopy(self, name):
-        try:
-            self.lookup(name).migrateStartPostCopy(0)
-        except libvirt.libvirtError as err:
-            raise _wrap("cannot switch %s to post-copy" % name, err)
-
-    def completed_job_stats(self, name):
-        """Stats of the domain's last completed job (a migrated-in domain keeps them), {} if none."""
-        dom = self.lookup(name)
-        if dom is None:
-            return {}
-        try:
-            return dict(dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED))
-        except libvirt.libvirtError:
-            return {}
-
-    def domain_identity(self, name):
-        """{'uuid', 'active', 'persistent'} or None."""
-        dom = self.lookup(name)
-        if dom is None:
-            return None
-        return {"uuid": dom.UUIDString(), "active": bool(dom.isActive()), "persistent": bool(dom.isPersistent())}
-
-    def disk_capacity(self, name, target):
-        try:
-            return self.lookup(name).blockInfo(target)[0]
-        except libvirt.libvirtError as err:
-            raise _wrap("cannot read the size of disk %s of %s" % (target, name), err)
 
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
