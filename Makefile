@@ -6,10 +6,10 @@ VENV        := .venv
 PYTEST      := $(VENV)/bin/pytest
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 
-# pytest on a directory that has no tests yet is a no-op, not exit 5.
+# pytest on a directory that has no tests yet is a no-op, not exit 5. $(2): extra arguments (unit: -n 2, pure and parallel-safe).
 define run_pytest
 	@if find $(1) -name 'test_*.py' 2>/dev/null | grep -q .; then \
-	  $(PYTEST) $(1) --junitxml=tests/output/junit-$(notdir $(1)).xml $(PYTEST_ARGS); \
+	  $(PYTEST) $(1) --junitxml=tests/output/junit-$(notdir $(1)).xml $(2) $(PYTEST_ARGS); \
 	else \
 	  echo "$(1): no tests yet, skipped"; \
 	fi
@@ -19,7 +19,7 @@ endef
 
 help:
 	@echo "make testbed      install packages, .venv, collection link; start libvirtd (scripts/testbed.sh)"
-	@echo "make test         testbed, then unit, integration, sanity, lint; fails if any fails"
+	@echo "make test         testbed, then unit, integration, sanity, molecule, release, lint, docs; fails if any fails"
 	@echo "make unit | integration | sanity | lint    one suite (PYTEST_ARGS='-k x -x' for pytest)"
 	@echo "make demo         testbed, then playbooks/demo.yml on localhost"
 	@echo "make bench        testbed, then every bench/*.py (ratios against a baseline, no thresholds)"
@@ -29,21 +29,13 @@ help:
 venv testbed:
 	bash scripts/testbed.sh
 
-# Runs every suite even after a failure, then lists the failed ones and exits non-zero.
+# Every suite even after a failure; then the failed ones and a non-zero exit (scripts/test_suites.sh).
+# "a+b": suites that share nothing run side by side; integration runs alone.
 test: testbed
-	@mkdir -p tests/output; rm -f tests/output/junit-*.xml tests/output/summary.txt; failed=""; passed=""; \
-	for suite in unit integration sanity lint molecule docs release; do \
-	  echo "=== $$suite"; start=$$SECONDS; \
-	  if $(MAKE) --no-print-directory $$suite; then res=ok; passed="$$passed $$suite"; else res=FAILED; failed="$$failed $$suite"; fi; \
-	  echo "=== $$suite: $$res ($$(( SECONDS - start ))s)"; \
-	done; \
-	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; else echo "make test: all passed"; fi; \
-	$(VENV)/bin/python scripts/test_summary.py --passed "$$passed" --failed "$$failed" tests/output/junit-*.xml \
-	  | tee tests/output/summary.txt; \
-	[ -z "$$failed" ]
+	bash scripts/test_suites.sh unit integration sanity+molecule release+lint+docs
 
 unit:
-	$(call run_pytest,tests/unit)
+	$(call run_pytest,tests/unit,-n 2)
 
 integration:
 	$(call run_pytest,tests/integration)

@@ -141,6 +141,14 @@ options:
         create them. Without it such disks stop the migration in pre-flight.
     type: bool
     default: false
+  dest_cpu_pool:
+    description:
+      - The destination's dedicated-CPU pool (its C(cpu_manager_pools.pool) fact from the
+        P(kvcompute.libvirt.cpu_manager#role) role), in Linux CPU list format such as V(2-7).
+      - A VM with dedicated CPUs is re-planned on the destination when its CPUs are taken there: inside
+        this pool, one NUMA cell when one fits, by the VM's thread policy; the destination XML carries
+        the new pins. Without it every online CPU of the destination counts as the pool.
+    type: str
   shared_paths:
     description:
       - Directories whose files both hosts see (an NFS mount, a cluster file system). Disks on NFS, CephFS,
@@ -312,6 +320,7 @@ def main():
             tls=dict(type="bool", default=False),
             tls_destination=dict(type="str"),
             copy_storage=dict(type="bool", default=False),
+            dest_cpu_pool=dict(type="str"),
             shared_paths=dict(type="list", elements="path", default=[]),
             poll_interval=dict(type="float", default=0.5),
             progress_dir=dict(type="path", default="/run/kvcompute/migrate"),
@@ -335,6 +344,8 @@ def main():
         module.fail_json(msg=str(err), changed=False, **err.data)
     except virt.VirtError as err:
         module.fail_json(msg="%s: %s" % (req["name"], err), changed=False)
+    for warning in result.pop("warnings", None) or []:
+        module.warn(warning)  # a `warnings` return key is deprecated in ansible-core 2.19
     module.exit_json(**result)
 
 

@@ -5,7 +5,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
 
 from tests.support.guest import GuestConsole, GuestConsoleTimeout
 from tests.support.two_hosts import guest_xml
@@ -47,8 +56,6 @@ def assert_kept_counting(console, before, timeout=150):
         console.wait_for(re.compile(r"KVGUEST tick=%d boot=" % deadline_tick), timeout=timeout)
     except GuestConsoleTimeout:
         if CORRUPTION_RE.search(console.text()):
-            import pytest
-
             pytest.xfail("the guest kernel died of corrupted memory after a TCG live migration: QEMU < 9.0 "
                          "loses dirty pages under TCG (docs/migration.md); the host side was checked")
         raise
@@ -80,15 +87,6 @@ class Background:
     """kv_migrate in an ansible-playbook run of its own process group (the "controller"), to kill or await."""
 
     def __init__(self, runner, args, tag):
-        import json
-        import subprocess
-
-        import yaml
-
-        import sys
-        from pathlib import Path
-
-        self._json = json
         play = [{"hosts": "localhost", "gather_facts": False,
                  "tasks": [{"name": "under test", "kvcompute.libvirt.kv_migrate": args, "register": "r",
                             "ignore_errors": True}]}]
@@ -100,9 +98,6 @@ class Background:
 
     def kill(self):
         """SIGKILL the controller and everything it started (the module process too)."""
-        import os
-        import signal
-
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -112,23 +107,10 @@ class Background:
     def result(self, timeout=600):
         out, err = self.proc.communicate(timeout=timeout)
         try:
-            doc = self._json.loads(out[out.index("{"):])
+            doc = json.loads(out[out.index("{"):])
         except ValueError:
             raise AssertionError("no JSON from ansible-playbook:\n%s\n%s" % (out, err)) from None
         return doc["plays"][0]["tasks"][0]["hosts"]["localhost"]
-
-
-def wait_until(predicate, timeout, what, interval=0.2):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError("%s: not within %ss" % (what, timeout))
-        time.sleep(interval)
 
 
 def job_running(conn, name, min_bytes=0):

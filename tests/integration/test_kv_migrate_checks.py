@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from migration_support import Background, job_running, start_counting_guest, wait_until, where
+from migration_support import Background, job_running, start_counting_guest, where
+from tests.support.libvirtd import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.libvirt, pytest.mark.migration]
 
@@ -70,7 +71,7 @@ def test_status_and_abort(_playbook_runner, run_module, libvirt_conn, conn2, vm_
     move = Background(_playbook_runner, {"name": name, "dest_uri": two_hosts.second.uri, "mode": "managed",
                                          "bandwidth_per_migration": "1Mi", "progress_dir": progress_dir}, "abort")
     try:
-        wait_until(lambda: job_running(libvirt_conn, name), 120, "migration job on the source")
+        wait_until("migration job on the source", lambda: job_running(libvirt_conn, name), 120)
         status = run_module("kv_migrate", {"name": name, "state": "status", "progress_dir": progress_dir})
         assert status["running"] and status["migration"]["phase"] == "Running", status
         assert status["migration"]["mode"] == "managed" and status["changed"] is False

@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-from migration_support import Background, assert_kept_counting, job_running, start_counting_guest, ticks, \
-    wait_until, where
+from migration_support import Background, assert_kept_counting, job_running, start_counting_guest, ticks, where
+from tests.support.libvirtd import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.libvirt, pytest.mark.migration, pytest.mark.guest,
               pytest.mark.tcg, pytest.mark.slow]
@@ -46,7 +46,7 @@ def test_destination_dies_mid_migration(_playbook_runner, libvirt_conn, conn2, v
     before = ticks(console)[-1][0]
     move = Background(_playbook_runner, args(name, second, bandwidth_per_migration=TIGHT), "dest-dies")
     try:
-        wait_until(lambda: job_running(libvirt_conn, name, 2 ** 20), 120, "migration job on the source")
+        wait_until("migration job on the source", lambda: job_running(libvirt_conn, name, 2 ** 20), 120)
         os.kill(second.libvirtd_pid(), signal.SIGKILL)
         out = move.result()
     finally:
@@ -55,7 +55,7 @@ def test_destination_dies_mid_migration(_playbook_runner, libvirt_conn, conn2, v
     assert out.get("failed") and "keeps running on qemu:///system" in out["msg"], out.get("msg")
     assert out["migration"]["phase"] == "Failed"
     # The restarted destination drops the half-received VM; nothing is left over there.
-    wait_until(lambda: where(libvirt_conn, conn2, name) == ("running", "absent"), 60, "one running copy")
+    wait_until("one running copy", lambda: where(libvirt_conn, conn2, name) == ("running", "absent"), 60)
     assert_kept_counting(console, before)
 
 
@@ -72,12 +72,12 @@ def test_controller_killed(mode, moved, bandwidth, _playbook_runner, libvirt_con
     # Slow enough to kill the controller in the middle (the guest holds ~40 MiB of non-zero memory).
     move = Background(_playbook_runner, args(name, second, mode=mode, bandwidth_per_migration=bandwidth), mode)
     try:
-        wait_until(lambda: job_running(libvirt_conn, name, 2 ** 20), 120, "migration job on the source")
+        wait_until("migration job on the source", lambda: job_running(libvirt_conn, name, 2 ** 20), 120)
     finally:
         move.kill()
     expected = ("absent", "running") if moved else ("running", "absent")
-    wait_until(lambda: where(libvirt_conn, conn2, name) == expected, 240, "VM %s after the controller died" % (
-        "moved" if moved else "kept"))
+    wait_until("VM %s after the controller died" % ("moved" if moved else "kept"),
+               lambda: where(libvirt_conn, conn2, name) == expected, 240)
     assert_kept_counting(console, before)
 
 
@@ -96,8 +96,9 @@ def userfaultfd():
 
 @pytest.mark.parametrize("policy, completes", [
     ({"completion_timeout_per_gib": 120}, False),
-    ({"completion_timeout_per_gib": 600, "allow_auto_converge": True, "auto_converge_initial": 60,
-      "auto_converge_increment": 20}, True),
+    # Throttled hard from the start: the guest slows to what the cap carries, without a long ramp.
+    ({"completion_timeout_per_gib": 600, "allow_auto_converge": True, "auto_converge_initial": 90,
+      "auto_converge_increment": 9}, True),
     ({"completion_timeout_per_gib": 120, "allow_post_copy": True}, True),
 ], ids=["defaults", "auto_converge", "post_copy"])
 def test_busy_guest(policy, completes, run_module, libvirt_conn, conn2, vm_names, two_hosts, shared_guest,

@@ -105,10 +105,11 @@ def remove_dir(path):
 
 
 def guest_xml(name, kernel, initrd, console, cmdline, memory_mib=256, vcpus=1, hugepages=False, tpm=False,
-              uefi=False, pins=None, nvram_dir="/var/lib/libvirt/qemu/nvram"):
+              uefi=False, pins=None, nvram_dir="/var/lib/libvirt/qemu/nvram", disks=()):
     """Domain XML of the tiny Linux test guest (TCG), its serial console on ``console`` (a shared path).
 
-    uefi: OVMF (no secure boot) with an NVRAM file; tpm: persistent swtpm TPM 2.0; pins: {vcpu: cpu}.
+    uefi: OVMF (no secure boot) with an NVRAM file; tpm: persistent swtpm TPM 2.0; pins: {vcpu: cpu};
+    disks: raw image paths, attached as vda, vdb, ... (the guest never mounts them).
     """
     loader = ""
     if uefi:
@@ -134,7 +135,11 @@ def guest_xml(name, kernel, initrd, console, cmdline, memory_mib=256, vcpus=1, h
   <devices>
     <serial type='file'><source path='{console}' append='on'/><target port='0'/></serial>
     {tpm}
+    {disks}
     <memballoon model='none'/>
   </devices>
 </domain>""".format(name=name, mem=memory_mib, vcpus=vcpus, cputune=cputune, backing=backing, loader=loader,
-                    kernel=kernel, initrd=initrd, cmdline=cmdline, console=console, tpm=tpm_xml)
+                    kernel=kernel, initrd=initrd, cmdline=cmdline, console=console, tpm=tpm_xml,
+                    disks="".join("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                                  "<source file='%s'/><target dev='vd%s' bus='virtio'/></disk>" % (path, chr(97 + i))
+                                  for i, path in enumerate(disks)))

@@ -26,6 +26,7 @@ import time
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils import virt
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain.xml import etree, parse
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.host import topology
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.migrate import cpus as cpu_plan
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.migrate import preflight
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.migrate.policy import Watch
@@ -142,9 +143,9 @@ def gather(src, dst, req, root):
     dest_roots = None
     if cpu_plan.dedicated_pins(root) is not None:
         dest_roots = [parse(x) for x in dst.active_domain_xml()]
-        online = set(int(c.get("id")) for c in dst_caps.iterfind("host/topology/cells/cell/cpus/cpu"))
-        # Hook: the destination's cpu_manager pool (stream pinning) should narrow `online` here.
-        facts["dest_free_cpus"] = sorted(online - cpu_plan.used_cpus(dest_roots))
+        facts["dest_host"] = cpu_plan.dest_host(topology.parse_capabilities(dst.capabilities_xml()),
+                                                req["dest_cpu_pool"])
+        facts["dest_taken"] = cpu_plan.held_by(dest_roots)
     if preflight.vsock_cid(root) is not None:
         dest_roots = dest_roots or [parse(x) for x in dst.active_domain_xml()]
         facts["dest_vsock_cids"] = set(c for c in (preflight.vsock_cid(r) for r in dest_roots) if c is not None)

@@ -306,7 +306,8 @@ def _restore_swtpm(path, contents, manifest, owner):
                 continue
             dest = os.path.join(new, member[len("swtpm/"):])
             os.makedirs(os.path.dirname(dest), 0o700, exist_ok=True)
-            with open(dest, "wb") as f:
+            # 0600 from the start: TPM state is never readable by others, not even for a moment.
+            with os.fdopen(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
                 f.write(contents[member])
             os.chmod(dest, info.get("mode", 0o600) & 0o777 or 0o600)
         if owner and os.geteuid() == 0:

@@ -131,7 +131,8 @@ def check(root, req, facts):
 
     facts: source_host_uuid, dest_host_uuid, dest_domain ({uuid, active} or None), cpu (dict from
     the CPU comparison: {'result': 'identical'|'superset'|'incompatible'|'skipped', 'detail'}),
-    dest_free_pages ({page_kib: free}), dest_free_cpus (list), dest_vsock_cids (set), fs_types.
+    dest_free_pages ({page_kib: free}), dest_host (HostCpus) and dest_taken ({cpu: VM name}) for a VM with
+    dedicated CPUs, dest_vsock_cids (set), fs_types.
     plan: {'pins': new pins or None, 'unshared': [...disks], 'data_bytes': memory + copied disks}.
     """
     problems = device_blockers(root)
@@ -160,7 +161,7 @@ def check(root, req, facts):
     pins = cpu_plan.dedicated_pins(root)
     if pins is not None:
         try:
-            plan["pins"] = cpu_plan.replan_dedicated_cpus(pins, facts.get("dest_free_cpus", []))
+            plan["pins"] = cpu_plan.replan_dedicated_cpus(root, facts["dest_host"], facts.get("dest_taken", {}))
         except ValueError as err:
             problems.append(("cpu.dedicated_cpu_placement", str(err)))
     cid = vsock_cid(root)

@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.topology import parse_cpuset
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.migrate import manifests
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors import SpecError
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.quantity import QuantityError, parse_bytes
@@ -112,7 +113,8 @@ def read(params):
             problems.append((key, "needs allow_auto_converge: true"))
         policy[key] = value
     req.update(parallel_connections=parallel, compression=compression, tls=bool(params.get("tls")),
-               tls_destination=params.get("tls_destination"), copy_storage=bool(params.get("copy_storage")))
+               tls_destination=params.get("tls_destination"), copy_storage=bool(params.get("copy_storage")),
+               dest_cpu_pool=_cpuset(params.get("dest_cpu_pool"), problems))
     shared = []
     for i, path in enumerate(params.get("shared_paths") or []):
         if not isinstance(path, str) or not os.path.isabs(path):
@@ -149,3 +151,17 @@ def _check_policy(policy, problems):
     for key in ("allow_auto_converge", "allow_post_copy"):
         if not isinstance(policy[key], bool):
             problems.append((key, "must be true or false, got %r" % (policy[key],)))
+
+
+def _cpuset(text, problems):
+    """The destination's cpu_manager pool as given (Linux cpuset list format), or None."""
+    if text is None:
+        return None
+    try:
+        cpus = parse_cpuset(text)
+    except ValueError:
+        cpus = []
+    if not cpus:
+        problems.append(("dest_cpu_pool", "must be a CPU list such as 2-7 or 1,3,5-7, got %r" % (text,)))
+        return None
+    return text

@@ -23,8 +23,6 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.quantity im
 MIB = 2 ** 20
 
 REFUSED_DOMAIN = {
-    "clock": "kv_vm keeps libvirt's clock (utc, default timers)",
-    "features": "hypervisor features (ACPI, APIC, Hyper-V, SMM) follow the machine and firmware here",
     "chassis": "SMBIOS chassis strings are not set by kv_vm",
     "ioThreadsPolicy": "kv_vm gives disks no dedicated I/O threads",
     "ioThreads": "kv_vm gives disks no dedicated I/O threads",
@@ -65,6 +63,41 @@ def domain(f, tr):
         tr.note("machine", machine.where("type"))
     machine.done()
     _devices(f.sub("devices"), tr)
+    _features(f.sub("features"))
+    _clock(f.sub("clock"))
+    f.done()
+
+
+# Hypervisor features every kv_vm domain has (libvirt's q35 defaults; SMM also for secure boot).
+DEFAULT_FEATURES = ("acpi", "apic", "smm")
+REFUSED_FEATURES = {
+    "hyperv": "Hyper-V enlightenments are not set by kv_vm",
+    "hypervPassthrough": "Hyper-V enlightenments are not set by kv_vm",
+    "kvm": "hiding KVM from the guest is not supported",
+    "pvspinlock": "paravirtual spinlocks are not set by kv_vm",
+}
+
+
+def _features(f):
+    """Manifests often spell out the defaults (`acpi: {}`): those are accepted, anything else refused."""
+    for key in DEFAULT_FEATURES:
+        feature = f.sub(key)
+        if feature.boolean("enabled", default=True) is False:
+            feature.fail("enabled", "cannot be false: every kv_vm VM has %s" % key.upper())
+        feature.refuse("endOfInterrupt", "the APIC's end-of-interrupt setting is not set by kv_vm")
+        feature.done()
+    for key, reason in REFUSED_FEATURES.items():
+        f.refuse(key, reason)
+    f.done()
+
+
+def _clock(f):
+    """`utc: {}` is the clock every kv_vm VM has; an offset, a timezone or timer tuning is refused."""
+    utc = f.sub("utc")
+    utc.refuse("offsetSeconds", "kv_vm keeps the guest clock at UTC without an offset")
+    utc.done()
+    f.refuse("timezone", "kv_vm keeps the guest clock at UTC")
+    f.refuse("timer", "kv_vm keeps libvirt's default timers")
     f.done()
 
 

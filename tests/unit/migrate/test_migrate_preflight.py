@@ -23,9 +23,16 @@ def domain(devices="", extra=""):
       <devices>%s</devices></domain>""" % (UUID, extra, devices))
 
 
+def dest(cells=((0, 1, 2, 3), (4, 5, 6, 7)), siblings=None, pool=None):
+    """A destination HostCpus as kv_migrate builds it from libvirt's capabilities."""
+    caps = {"cells": [{"id": i, "cpus": list(cpus)} for i, cpus in enumerate(cells)],
+            "cpus": [{"id": c, "siblings": list((siblings or {}).get(c, (c,)))} for cpus in cells for c in cpus]}
+    return cpus.dest_host(caps, pool)
+
+
 def facts(**kw):
     out = {"source_host_uuid": "a", "dest_host_uuid": "b", "dest_domain": None, "cpu": {"result": "identical"},
-           "dest_free_pages": {}, "dest_free_cpus": [0, 1, 2, 3], "dest_vsock_cids": set(), "fs_types": {}}
+           "dest_free_pages": {}, "dest_host": dest(), "dest_taken": {}, "dest_vsock_cids": set(), "fs_types": {}}
     out.update(kw)
     return out
 
@@ -98,25 +105,65 @@ def test_cpu_incompatible_and_same_host_and_name_clash():
 PINNED = "<cputune><vcpupin vcpu='0' cpuset='2'/><vcpupin vcpu='1' cpuset='3'/><emulatorpin cpuset='1'/></cputune>"
 
 
-def test_dedicated_cpus_kept_when_free_else_replanned():
+def test_dedicated_cpus_kept_when_free_else_replanned_in_one_cell():
     root = domain(extra=PINNED)
-    assert check(root, fact=facts(dest_free_cpus=[1, 2, 3]))[2]["pins"] is None
-    plan = check(root, fact=facts(dest_free_cpus=[4, 5, 6, 7]))[2]
-    assert plan["pins"] == {"vcpus": {0: 4, 1: 5}, "emulator": [6]}
+    assert check(root)[2]["pins"] is None
+    plan = check(root, fact=facts(dest_taken={2: "other"}))[2]
+    assert plan["pins"] == {"vcpus": {0: 0, 1: 1}, "emulator": [3], "held": [], "cell": 0}
     cpus.apply_pins(root, plan["pins"])
-    assert [e.get("cpuset") for e in root.iterfind("cputune/*")] == ["4", "5", "6"]
+    assert [e.get("cpuset") for e in root.iterfind("cputune/*")] == ["0", "1", "3"]
+
+
+def test_the_destination_pool_bounds_the_replan():
+    plan = check(domain(extra=PINNED), fact=facts(dest_host=dest(pool="4-7")))[2]
+    assert plan["pins"] == {"vcpus": {0: 4, 1: 5}, "emulator": [6], "held": [], "cell": 1}
 
 
 def test_dedicated_cpus_short_on_the_destination():
-    result = check(domain(extra=PINNED), fact=facts(dest_free_cpus=[5]))
-    assert fields(result) == ["cpu.dedicated_cpu_placement"] and "1 free dedicated CPU(s) (5), the VM needs 3" \
-        in result[0][0][1]
+    result = check(domain(extra=PINNED), fact=facts(dest_host=dest(pool="3,4"), dest_taken={3: "web1"}))
+    assert fields(result) == ["cpu.dedicated_cpu_placement"]
+    assert "no NUMA cell with 3 free dedicated CPU(s)" in result[0][0][1] and "web1 (3)" in result[0][0][1]
 
 
-def test_used_cpus_of_the_destination():
-    other = parse("<domain><cputune><vcpupin vcpu='0' cpuset='3'/><emulatorpin cpuset='0-3'/></cputune></domain>")
-    shared = parse("<domain><cputune><vcpupin vcpu='0' cpuset='0-3'/></cputune></domain>")
-    assert cpus.used_cpus([other, shared]) == {3}
+KV = "https://kvcompute.dev/xmlns/libvirt/1"
+RECORDED = ("<metadata><kv:vm xmlns:kv='%s'><kv:placement source='/etc/kvcompute/cpu_manager.json' vcpus='1' "
+            "thread_policy='isolate' held='5'/></kv:vm></metadata>"
+            "<cputune><vcpupin vcpu='0' cpuset='1'/><emulatorpin cpuset='1'/></cputune>"
+            "<numatune><memory mode='strict' nodeset='0'/></numatune>" % KV)
+
+
+def test_thread_policy_and_record_follow_the_vm():
+    """isolate: a whole free core on the destination; the record, held sibling and memory cell are rewritten."""
+    smt = dest(cells=((0, 1, 4, 5), (2, 3, 6, 7)), siblings={0: (0, 4), 4: (0, 4), 1: (1, 5), 5: (1, 5),
+                                                             2: (2, 6), 6: (2, 6), 3: (3, 7), 7: (3, 7)})
+    root = domain(extra=RECORDED)
+    # CPU 1 is free but its sibling 5 is not: the whole core is needed, and cell 0 has none left.
+    plan = check(root, fact=facts(dest_host=smt, dest_taken={5: "db", 0: "web", 4: "web"}))[2]
+    assert plan["pins"] == {"vcpus": {0: 2}, "emulator": [2], "held": [6], "cell": 1}
+    cpus.apply_pins(root, plan["pins"])
+    record = root.find("metadata/{%s}vm/{%s}placement" % (KV, KV))
+    assert (record.get("vcpus"), record.get("held")) == ("2", "6")
+    assert root.find("numatune/memory").get("nodeset") == "1"
+    assert cpus.held_by([root]) == {2: "vm1", 6: "vm1"}
+
+
+def test_guest_numa_passthrough_keeps_its_cpus():
+    root = domain(extra=RECORDED.replace("thread_policy='isolate'", "thread_policy='prefer' numa='passthrough'"))
+    result = check(root, fact=facts(dest_taken={1: "db"}))
+    assert fields(result) == ["cpu.dedicated_cpu_placement"] and "CPU 1 by db" in result[0][0][1]
+
+
+def test_what_the_destination_vms_hold():
+    other = parse("<domain><name>o</name><cputune><vcpupin vcpu='0' cpuset='3'/><emulatorpin cpuset='0-3'/>"
+                  "</cputune></domain>")
+    shared = parse("<domain><name>s</name><cputune><vcpupin vcpu='0' cpuset='0-3'/></cputune></domain>")
+    assert cpus.held_by([other, shared]) == {3: "o"}
+
+
+def test_a_bad_destination_pool_is_named():
+    with pytest.raises(Exception) as info:
+        read({"name": "vm1", "dest_uri": "qemu+tls://n2/system", "dest_cpu_pool": "lots"})
+    assert "dest_cpu_pool" in str(info.value)
 
 
 def test_vsock_cid_taken():

@@ -20,6 +20,7 @@ from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.errors impo
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.export import to_options
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.spec.options import parse_options
 from tests.support import kubevirt_conformance as kc
+from tests.support.bad_manifest import set_path
 
 CAT = kc.catalogue("/img")
 
@@ -126,6 +127,15 @@ def test_host_disk_or_create_is_a_raw_image_of_its_capacity():
 def test_pod_network_is_user_mode():
     spec, _tr = mf.to_spec(kc.load("vmi-migratable.yaml"), catalogue=CAT)
     assert [(n.name, n.type) for n in spec.interfaces] == [("default", "user")]
+
+
+def test_default_features_and_utc_clock_spelled_out_change_nothing():
+    """Manifests often write the defaults (`acpi: {}`, `clock: {utc: {}}`): the same spec as without them."""
+    plain = kc.load("vmi-migratable.yaml")
+    spelled = copy.deepcopy(plain)
+    spelled["spec"]["domain"]["features"] = {"acpi": {}, "apic": {"enabled": True}, "smm": {}}
+    spelled["spec"]["domain"]["clock"] = {"utc": {}}
+    assert mf.to_spec(spelled, catalogue=CAT)[0] == mf.to_spec(plain, catalogue=CAT)[0]
 
 
 def test_yaml_string_and_mapping_give_the_same_spec():
@@ -252,13 +262,7 @@ def test_running_true_is_always():
 # ---------------------------------------------------------------- bad manifests
 
 
-def _set(manifest, path, value):
-    node = manifest
-    keys = path.split(".")
-    for key in keys[:-1]:
-        node = node.setdefault(key, {})
-    node[keys[-1]] = value
-    return manifest
+_set = set_path
 
 
 BAD = [
@@ -271,7 +275,20 @@ BAD = [
     (lambda m: _set(m, "spec.template.spec.domain.memory.guest", "lots"), "spec.template.spec.domain.memory.guest"),
     (lambda m: _set(m, "spec.template.spec.domain.memory", {}), "spec.template.spec.domain.memory.guest"),
     (lambda m: _set(m, "spec.template.spec.domain.devices.rgn", {}), "spec.template.spec.domain.devices.rgn"),
-    (lambda m: _set(m, "spec.template.spec.domain.clock", {"utc": {}}), "spec.template.spec.domain.clock"),
+    (lambda m: _set(m, "spec.template.spec.domain.clock", {"timezone": "Europe/Paris"}),
+     "spec.template.spec.domain.clock.timezone"),
+    (lambda m: _set(m, "spec.template.spec.domain.clock", {"utc": {"offsetSeconds": 60}}),
+     "spec.template.spec.domain.clock.utc.offsetSeconds"),
+    (lambda m: _set(m, "spec.template.spec.domain.clock", {"timer": {"hpet": {"present": False}}}),
+     "spec.template.spec.domain.clock.timer"),
+    (lambda m: _set(m, "spec.template.spec.domain.features", {"acpi": {"enabled": False}}),
+     "spec.template.spec.domain.features.acpi.enabled"),
+    (lambda m: _set(m, "spec.template.spec.domain.features", {"hyperv": {"relaxed": {}}}),
+     "spec.template.spec.domain.features.hyperv"),
+    (lambda m: _set(m, "spec.template.spec.domain.features", {"apic": {"endOfInterrupt": True}}),
+     "spec.template.spec.domain.features.apic.endOfInterrupt"),
+    (lambda m: _set(m, "spec.template.spec.domain.features", {"acpii": {}}),
+     "spec.template.spec.domain.features.acpii"),
     (lambda m: _set(m, "spec.template.spec.livenessProbe", {}), "spec.template.spec.livenessProbe"),
     (lambda m: _set(m, "spec.runStrategy", "Sometimes"), "spec.runStrategy"),
     (lambda m: _set(m, "spec.template.spec.terminationGracePeriodSeconds", -1),
@@ -382,7 +399,8 @@ def test_every_refused_and_ignored_field_is_in_the_documented_table():
     doc = (Path(kc.DATA).parents[2] / "docs" / "kubevirt-mapping.md").read_text()
     table = doc[doc.index("## The table"):]
     keys = (list(md.REFUSED_DOMAIN) + list(md.REFUSED_DEVICES) + list(md.IGNORED_DEVICES) + list(mf.IGNORED_SPEC)
-            + list(mf.REFUSED_SPEC) + list(mv.REFUSED_VOLUMES) + list(mf.OBJECT_META_IGNORED))
+            + list(mf.REFUSED_SPEC) + list(mv.REFUSED_VOLUMES) + list(mf.OBJECT_META_IGNORED)
+            + list(md.REFUSED_FEATURES))
     assert [k for k in keys if "`%s`" % k not in table and "%s`" % k not in table] == []
 
 

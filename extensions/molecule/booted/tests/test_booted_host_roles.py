@@ -62,8 +62,10 @@ def test_hugetlbfs_mounts_per_size(host):
     assert "pagesize=1024M" in one_g.options or "pagesize=1G" in one_g.options
 
 
-def test_libvirtd_runs_after_the_reboot(host):
-    assert host.service("libvirtd").is_running
+def test_libvirt_answers_after_the_reboot(host):
+    assert host.service("libvirtd.socket").is_running
+    with host.sudo():
+        assert host.check_output("virsh --connect qemu:///system uri") == "qemu:///system"
 
 
 def test_cmdline_turns_the_iommu_on(host):
