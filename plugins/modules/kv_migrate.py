@@ -145,9 +145,9 @@ options:
     description:
       - The destination's dedicated-CPU pool (its C(cpu_manager_pools.pool) fact from the
         P(kvcompute.libvirt.cpu_manager#role) role), in Linux CPU list format such as V(2-7).
-      - A VM with dedicated CPUs is re-planned on the destination when its CPUs are taken there: inside
-        this pool, one NUMA cell when one fits, by the VM's thread policy; the destination XML carries
-        the new pins. Without it every online CPU of the destination counts as the pool.
+      - A VM with dedicated CPUs is re-planned on the destination when its CPUs are taken there, inside
+        this pool, in one NUMA cell, by the VM's thread policy; the destination XML carries the new pins.
+        Without it every online CPU of the destination counts as the pool.
     type: str
   shared_paths:
     description:
