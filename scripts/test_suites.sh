@@ -5,7 +5,7 @@
 # nothing: 2 cores do them in about the time of the longest). The integration suite always runs
 # alone, because its TCG guests and timeouts must not compete for the CPU.
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 mkdir -p tests/output
 rm -f tests/output/junit-*.xml tests/output/summary.txt tests/output/suite-*.log
 passed="" failed=""
