@@ -119,12 +119,13 @@ echo 'UseDNS no' >"$root/etc/ssh/sshd_config.d/kvtest.conf"
 
 # The guest has no route to a package index: its pip installs from a local
 # folder, so the libvirt_host role really creates its module venv and installs
-# bitmath (at the collection's pin) into it.
-bitmath_pin="$(grep -E '^bitmath==' "$REPO/requirements.txt")"
+# the module requirements (at the collection's pins) into it.
 pip_python="$REPO/.venv/bin/python"
 [ -x "$pip_python" ] || pip_python=python3
-"$pip_python" -m pip download --quiet --no-deps --dest "$root/var/cache/kvtest-wheels" "$bitmath_pin" \
-  >>"$work/build.log" 2>&1 || die "pip download $bitmath_pin failed"
+grep -E '^(bitmath|pycdlib)==' "$REPO/requirements.txt" | while read -r pin; do
+  "$pip_python" -m pip download --quiet --no-deps --dest "$root/var/cache/kvtest-wheels" "$pin" \
+    >>"$work/build.log" 2>&1 || die "pip download $pin failed"
+done
 printf '[global]\nno-index = true\nfind-links = /var/cache/kvtest-wheels\n' >"$root/etc/pip.conf"
 
 # GRUB: the kernel line comes from /etc/default/grub through update-grub, as on
