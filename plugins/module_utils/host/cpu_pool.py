@@ -106,8 +106,7 @@ def read_host(caps, fs, path=POOL_FILE):
         else None
     known = [c["id"] for c in caps["cpus"]]
     online = set(topology.parse_cpuset(online_text)) & set(known) if online_text else set(known)
-    cells = dict((cell["id"], [c for c in cell["cpus"] if c in online]) for cell in caps["cells"])
-    siblings = dict((c["id"], tuple(s for s in c["siblings"] if s in online)) for c in caps["cpus"] if c["id"] in online)
+    cells, siblings = cells_and_siblings(caps, online)
     if fs.exists(path):
         reserved, pool = parse_pools(fs.read(path), path, sorted(online))
     else:
@@ -117,6 +116,13 @@ def read_host(caps, fs, path=POOL_FILE):
                       for node, sizes in pages.items())
     return HostCpus(cells=cells, siblings=siblings, pool=pool, reserved=reserved,
                     free_memory=read_free_memory(fs, cells), free_pages=free_pages, source=path)
+
+
+def cells_and_siblings(caps, online):
+    """({cell: its online CPUs}, {CPU: its online thread siblings}) from parsed capabilities."""
+    cells = dict((cell["id"], [c for c in cell["cpus"] if c in online]) for cell in caps["cells"])
+    siblings = dict((c["id"], tuple(s for s in c["siblings"] if s in online)) for c in caps["cpus"] if c["id"] in online)
+    return cells, siblings
 
 
 def read_free_memory(fs, cells):

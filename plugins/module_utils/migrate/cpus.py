@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.domain import pinning
-from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.cpu_pool import HostCpus, format_cpuset
+from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.cpu_pool import HostCpus, cells_and_siblings, format_cpuset
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.host.topology import parse_cpuset
 from ansible_collections.kvcompute.libvirt.plugins.module_utils.plan import cpu_pinning
 
@@ -55,10 +55,8 @@ def held_by(domain_roots):
 
 def dest_host(caps, pool=None):
     """HostCpus of the destination from its parsed capabilities; pool: its cpu_manager pool (a cpuset text)."""
-    cells = dict((cell["id"], sorted(cell["cpus"])) for cell in caps["cells"])
-    online = sorted(c for cpus in cells.values() for c in cpus)
-    siblings = dict((c["id"], tuple(s for s in c["siblings"] if s in online)) for c in caps["cpus"]
-                    if c["id"] in online)
+    online = sorted(c["id"] for c in caps["cpus"])
+    cells, siblings = cells_and_siblings(caps, set(online))
     chosen = sorted(set(parse_cpuset(pool)) & set(online)) if pool else online
     return HostCpus(cells=cells, siblings=siblings, pool=chosen)
 
